@@ -1,0 +1,1 @@
+"""Benchmarks: throughput, latency and overhead figures (``make bench``), never timed assertions."""

@@ -1,0 +1,45 @@
+"""The EventBridge event shape around a supportflow event, as rules and SQS targets deliver it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.envelope import Event
+
+
+class BusEvent(BaseModel):
+    """An EventBridge event as a rule delivers it to an SQS target (the message body)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    version: str = "0"
+    id: str
+    detail_type: str = Field(alias="detail-type")
+    source: str
+    account: str = "000000000000"
+    time: datetime
+    region: str = "us-east-1"
+    resources: list[str] = Field(default_factory=list)
+    detail: dict[str, Any]
+
+    def parse_detail(self, event_type: type[Event]) -> Event:
+        """Validate ``detail`` as ``event_type``; raises if the detail-type or the fields do not match."""
+        if self.detail_type != event_type.detail_type:
+            msg = f"expected detail-type {event_type.detail_type!r}, got {self.detail_type!r}"
+            raise ValueError(msg)
+        return event_type.from_detail(self.detail)
+
+
+def bus_event_for(event: Event, source: str, region: str = "us-east-1") -> BusEvent:
+    """Wrap an event as EventBridge would deliver it (for samples and pattern tests)."""
+    return BusEvent(
+        id=event.event_id,
+        **{"detail-type": event.detail_type},
+        source=source,
+        time=event.occurred_at.astimezone(UTC) if event.occurred_at.tzinfo else datetime.now(UTC),
+        region=region,
+        detail=event.model_dump(mode="json"),
+    )

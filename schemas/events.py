@@ -1,0 +1,295 @@
+"""Every event of the ticket and feedback flows. Past-tense nouns; the class name is the detail-type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyUrl, BeforeValidator, Field, NonNegativeFloat, NonNegativeInt
+
+from schemas.envelope import Contract, Event
+
+__all__ = [
+    "Priority",
+    "PRIORITIES",
+    "normalise_priority",
+    "UpstreamPriority",
+    "Channel",
+    "SentimentLabel",
+    "Audience",
+    "Customer",
+    "TokenUsage",
+    "ALL_EVENTS",
+    "EVENTS_BY_DETAIL_TYPE",
+    "event_json_schema",
+    "TicketSubmitted",
+    "TicketAccepted",
+    "TicketRejected",
+    "TicketClassified",
+    "SentimentAnalyzed",
+    "TicketAnalyzed",
+    "CrmRecordUpdated",
+    "ResponseDrafted",
+    "EscalationRequested",
+    "EscalationResolved",
+    "NotificationSent",
+    "FeedbackReceived",
+    "FeedbackAnalyzed",
+    "CatalogEnrichmentRequested",
+    "CatalogEnriched",
+    "MAX_BODY_CHARS",
+    "MAX_SUBJECT_CHARS",
+]
+
+Priority = Literal["high", "normal", "low"]
+PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
+
+# Upstream help desks speak many dialects of priority; these are the ones we accept and map.
+_PRIORITY_ALIASES: dict[str, Priority] = {
+    "high": "high",
+    "urgent": "high",
+    "critical": "high",
+    "p0": "high",
+    "p1": "high",
+    "normal": "normal",
+    "medium": "normal",
+    "p2": "normal",
+    "low": "low",
+    "p3": "low",
+    "p4": "low",
+}
+
+
+def normalise_priority(value: object) -> object:
+    """Map upstream priority spellings (``URGENT``, ``P1``, ``medium``) onto high/normal/low."""
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if not key:
+            return None
+        return _PRIORITY_ALIASES.get(key, value)
+    return value
+
+
+UpstreamPriority = Annotated[Priority | None, BeforeValidator(normalise_priority)]
+Channel = Literal["email", "web", "chat", "phone", "api", "social"]
+SentimentLabel = Literal["very_negative", "negative", "neutral", "positive"]
+Audience = Literal["agents", "customers", "ops"]
+
+MAX_SUBJECT_CHARS = 500
+MAX_BODY_CHARS = 20_000
+
+
+class Customer(Contract):
+    """Who raised the ticket, as the upstream system knows them."""
+
+    customer_id: str = Field(min_length=1, max_length=128)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    tier: Literal["free", "standard", "premium", "enterprise"] = "standard"
+
+
+class TokenUsage(Contract):
+    """Tokens and estimated cost of one or more model calls."""
+
+    input_tokens: NonNegativeInt = 0
+    output_tokens: NonNegativeInt = 0
+    estimated_cost_usd: NonNegativeFloat = 0.0
+
+
+# --- ticket flow -----------------------------------------------------------------------------------
+
+
+class TicketSubmitted(Event):
+    """An upstream system (help desk, web form, email gateway) hands over a ticket."""
+
+    ticket_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    channel: Channel = "api"
+    customer: Customer
+    subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
+    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+    priority: UpstreamPriority = Field(
+        default=None, description="The upstream's priority, if it set one; derived from the content if not."
+    )
+    language: str | None = Field(default=None, max_length=16, description="BCP 47 tag, if known upstream.")
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
+class TicketAccepted(Event):
+    """Intake validated, redacted and prioritised a ticket; routed to a priority queue by this event."""
+
+    ticket_id: str
+    channel: Channel
+    customer_id: str
+    customer_tier: Literal["free", "standard", "premium", "enterprise"]
+    subject: str
+    body: str = Field(description="Normalised text with PII replaced by typed placeholders.")
+    priority: Priority
+    priority_source: Literal["upstream", "derived"]
+    priority_reasons: list[str] = Field(default_factory=list)
+    language: str
+    redactions: dict[str, NonNegativeInt] = Field(
+        default_factory=dict, description="How many of each PII kind were redacted."
+    )
+
+
+class TicketRejected(Event):
+    """Intake could not accept a ticket; the reason says why, for the sender to fix."""
+
+    ticket_id: str | None = None
+    reason: str
+    errors: list[str] = Field(default_factory=list)
+
+
+class TicketClassified(Event):
+    """Intent classification settled what the customer wants."""
+
+    ticket_id: str
+    intent: str
+    category: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    model_id: str
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+class SentimentAnalyzed(Event):
+    """How the customer feels, for a ticket or a piece of feedback."""
+
+    subject_id: str
+    subject_kind: Literal["ticket", "feedback"]
+    label: SentimentLabel
+    score: float = Field(ge=-1.0, le=1.0, description="-1 very negative … +1 positive.")
+    urgency_cues: list[str] = Field(default_factory=list)
+    model_id: str
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+class TicketAnalyzed(Event):
+    """Classification and sentiment joined for one ticket; the input to drafting and escalation."""
+
+    ticket_id: str
+    priority: Priority
+    intent: str
+    category: str
+    sentiment: SentimentLabel
+    sentiment_score: float = Field(ge=-1.0, le=1.0)
+    needs_escalation: bool
+    escalation_reasons: list[str] = Field(default_factory=list)
+
+
+class CrmRecordUpdated(Event):
+    """The CRM record for a ticket changed; version grows by one per applied change."""
+
+    ticket_id: str
+    crm_record_id: str
+    version: NonNegativeInt
+    fields_changed: list[str]
+
+
+class ResponseDrafted(Event):
+    """A reply to the customer, drafted from the ticket and retrieved knowledge."""
+
+    ticket_id: str
+    draft: str = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+    model_id: str
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+class EscalationRequested(Event):
+    """A ticket needs a human decision before anything goes to the customer."""
+
+    ticket_id: str
+    priority: Priority
+    reasons: list[str] = Field(min_length=1)
+
+
+class EscalationResolved(Event):
+    """A human approved or rejected an escalated ticket (or the approval timed out)."""
+
+    ticket_id: str
+    decision: Literal["approved", "rejected", "timed_out"]
+    decided_by: str | None = None
+    comment: str | None = None
+
+
+class NotificationSent(Event):
+    """A message went to one audience's SNS topic."""
+
+    audience: Audience
+    about_event_id: str = Field(description="The event this notification is about; the idempotency key.")
+    topic_arn: str
+    message_id: str
+
+
+# --- feedback flow ---------------------------------------------------------------------------------
+
+
+class FeedbackReceived(Event):
+    """Customer feedback arrived, inline or as a document in the feedback bucket."""
+
+    feedback_id: str = Field(min_length=1, max_length=128)
+    source: Literal["api", "s3", "survey"]
+    text: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    document_uri: AnyUrl | None = Field(default=None, description="s3://bucket/key of an uploaded file.")
+    rating: int | None = Field(default=None, ge=1, le=5)
+    customer_id: str | None = None
+
+
+class FeedbackAnalyzed(Event):
+    """Bedrock Data Automation (or the inline path) extracted what the feedback says."""
+
+    feedback_id: str
+    summary: str
+    sentiment: SentimentLabel
+    topics: list[str] = Field(default_factory=list)
+    output_uri: str | None = None
+
+
+# --- catalog enrichment ----------------------------------------------------------------------------
+
+
+class CatalogEnrichmentRequested(Event):
+    """The nightly schedule (or an operator) asks for the catalog to be enriched."""
+
+    run_id: str = Field(min_length=1, max_length=128)
+    catalog_uri: str = Field(description="s3://bucket/prefix holding the catalog items (JSONL).")
+    requested_at: datetime | None = None
+
+
+class CatalogEnriched(Event):
+    """A catalog enrichment run finished."""
+
+    run_id: str
+    mode: Literal["batch", "on_demand"]
+    output_uri: str
+    items_enriched: NonNegativeInt
+    items_failed: NonNegativeInt
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    TicketSubmitted,
+    TicketAccepted,
+    TicketRejected,
+    TicketClassified,
+    SentimentAnalyzed,
+    TicketAnalyzed,
+    CrmRecordUpdated,
+    ResponseDrafted,
+    EscalationRequested,
+    EscalationResolved,
+    NotificationSent,
+    FeedbackReceived,
+    FeedbackAnalyzed,
+    CatalogEnrichmentRequested,
+    CatalogEnriched,
+)
+EVENTS_BY_DETAIL_TYPE: dict[str, type[Event]] = {event.detail_type: event for event in ALL_EVENTS}
+
+
+def event_json_schema(event_type: type[Event]) -> dict[str, Any]:
+    """The JSON Schema of one event, as exported to ``schemas/json``."""
+    schema = event_type.model_json_schema(mode="validation")
+    schema["$id"] = f"https://supportflow.dev/schemas/{event_type.detail_type}.json"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,5 @@
+"""Command line entry point (filled in by the local stack)."""
+
+
+def main() -> None:
+    """Run the supportflow command line."""
