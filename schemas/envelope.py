@@ -10,11 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.0"
 E = TypeVar("E", bound="Event")
+_FOLLOW_UP_NAMESPACE = uuid.UUID("5b0d6f1e-3f7a-4c61-9a37-2c1f4e8d9b10")
 EVENT_SOURCE_PREFIX = "supportflow"
 
 
 def _new_event_id() -> str:
     return str(uuid.uuid4())
+
+
+def derived_event_id(cause_event_id: str, detail_type: str) -> str:
+    """The id of the ``detail_type`` event caused by ``cause_event_id``: stable across redeliveries."""
+    return str(uuid.uuid5(_FOLLOW_UP_NAMESPACE, f"{cause_event_id}/{detail_type}"))
 
 
 def _now() -> datetime:
@@ -51,7 +57,12 @@ class Event(Contract):
         cls.detail_type = cls.__name__
 
     def follow_up(self, event_type: type[E], **fields: Any) -> E:
-        """Build the next event in the same flow: same correlation id and tenant, new event id."""
+        """Build the event this one causes: same correlation id and tenant, and a derived event id.
+
+        The id is a UUIDv5 of this event's id and the new detail-type, so a redelivered cause
+        yields the very same follow-up id and consumers downstream can deduplicate on it.
+        """
+        fields.setdefault("event_id", derived_event_id(self.event_id, event_type.detail_type))
         fields.setdefault("correlation_id", self.correlation_id)
         fields.setdefault("tenant_id", self.tenant_id)
         return event_type(**fields)
