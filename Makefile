@@ -9,8 +9,10 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export AWS_DEFAULT_REGION ?= us-east-1
 RUN := $(UV) run --frozen --all-extras --python $(PYTHON)
+SAM_CLI_VERSION := 1.170.0
+EXPORT_FLAGS := --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt --quiet
 
-.PHONY: help setup run up test unit integration lint typecheck cfn-lint schemas bench eval clean
+.PHONY: help setup run up test unit integration lint typecheck cfn-lint sam-validate requirements sam-build deploy schemas bench eval clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,12 +42,37 @@ unit: setup  ## tests that need no emulator
 integration: setup  ## tests against the embedded emulator and the offline Bedrock
 	$(RUN) pytest -m integration
 
-lint: setup cfn-lint  ## ruff + cfn-lint
+lint: setup cfn-lint sam-validate  ## ruff, cfn-lint, sam validate --lint, lockfile-derived files current
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	@$(UV) export $(EXPORT_FLAGS) | diff -q - requirements-lambda.txt >/dev/null \
+		|| { echo "requirements-lambda.txt is stale: run 'make requirements'"; exit 1; }
 
 cfn-lint: setup
 	$(RUN) cfn-lint template.yaml
+
+# SAM CLI runs in its own throw-away environment (uv tool run): its pins never touch the project's.
+sam-validate: $(UV)  ## sam validate --lint, offline (dummy credentials)
+	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline SAM_CLI_TELEMETRY=0 \
+		$(UV) tool run --python $(PYTHON) --from aws-sam-cli==$(SAM_CLI_VERSION) sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+requirements: $(UV)  ## regenerate requirements-lambda.txt (what sam build installs) from uv.lock
+	$(UV) export $(EXPORT_FLAGS) -o requirements-lambda.txt
+
+sam-build: $(UV)  ## sam build (no Docker needed: BuildMethod makefile, cross-platform wheels)
+	SUPPORTFLOW_UV=$(abspath $(UV)) SAM_CLI_TELEMETRY=0 $(UV) tool run --python $(PYTHON) --from aws-sam-cli==$(SAM_CLI_VERSION) sam build
+
+deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
+	SAM_CLI_TELEMETRY=0 $(UV) tool run --python $(PYTHON) --from aws-sam-cli==$(SAM_CLI_VERSION) sam deploy
+
+# Called by `sam build` for every function (Metadata: BuildMethod: makefile), in a copy of CodeUri.
+# Wheels are fetched for the Lambda runtime (Python 3.12, x86_64) whatever the build machine runs.
+build-%Function:
+	"$${SUPPORTFLOW_UV:-uv}" pip install --quiet --target "$(ARTIFACTS_DIR)" \
+		--python-platform x86_64-manylinux2014 --python-version 3.12 --only-binary :all: \
+		-r requirements-lambda.txt
+	cp -r workers schemas "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)" -name '__pycache__' -type d -prune -exec rm -rf {} +
 
 typecheck: setup  ## mypy --strict
 	$(RUN) mypy supportflow workers schemas tests
