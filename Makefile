@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export AWS_DEFAULT_REGION ?= us-east-1
 RUN := $(UV) run --frozen --all-extras --python $(PYTHON)
 SAM_CLI_VERSION := 1.170.0
-EXPORT_FLAGS := --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt --quiet
+EXPORT_FLAGS := --no-header --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt --quiet
 
 .PHONY: help setup run up test unit integration lint typecheck cfn-lint sam-validate requirements sam-build deploy schemas bench eval clean
 
