@@ -1,0 +1,1 @@
+"""Unit tests of the Bedrock client, against a fake of its runtime port."""
