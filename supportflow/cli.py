@@ -1,5 +1,230 @@
-"""Command line entry point (filled in by the local stack)."""
+"""Command line entry point: ``supportflow up | run | bedrock``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from supportflow.local.logs import configure_json_logging
+
+if TYPE_CHECKING:
+    from supportflow.local.stack import LocalStack
+
+DEFAULT_BEDROCK_PORT = 8766
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the supportflow command line."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_json_logging(args.log_level)
+    command = {"up": _up, "run": _run, "bedrock": _bedrock}[args.command]
+    return command(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supportflow", description=__doc__)
+    parser.add_argument("--log-level", default="WARNING", help="local stack log level (stderr, JSON lines)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def stack_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--template", type=Path, default=None, help="default: the repo's template.yaml")
+        command.add_argument("--stage", default="local", help="Stage parameter (part of every name)")
+        command.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override a template parameter (repeatable)",
+        )
+        command.add_argument(
+            "--retry-delay",
+            type=int,
+            default=1,
+            help="local only: seconds before a failed message is retried (default 1)",
+        )
+
+    up = commands.add_parser("up", help="boot the local stack and serve until Ctrl-C / SIGTERM")
+    stack_options(up)
+    up.add_argument("--no-workers", action="store_true", help="deploy only; run no consumer")
+    up.add_argument("--log-dir", type=Path, default=None, help="worker logs go here (default: this terminal)")
+
+    run = commands.add_parser("run", help="boot, replay the sample tickets, report, shut down")
+    stack_options(run)
+    run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for every outcome")
+    run.add_argument("--events-dir", type=Path, default=None, help="default: the repo's events/")
+    run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
+
+    bedrock = commands.add_parser("bedrock", help="serve only the offline Bedrock, in the foreground")
+    bedrock.add_argument("--host", default="127.0.0.1")
+    bedrock.add_argument("--port", type=int, default=DEFAULT_BEDROCK_PORT)
+    return parser
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    parameters = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"--param expects NAME=VALUE, got {pair!r}")
+        parameters[name] = value
+    return parameters
+
+
+def _start_stack(args: argparse.Namespace, *, workers: bool, log_dir: Path | None) -> LocalStack:
+    from supportflow.local.stack import DEFAULT_TEMPLATE, LocalStack  # noqa: PLC0415 - keeps `bedrock` light
+
+    return LocalStack.start(
+        template=args.template or DEFAULT_TEMPLATE,
+        stage=args.stage,
+        parameters=_parameters(args.param),
+        workers=workers,
+        retry_delay_seconds=args.retry_delay,
+        log_dir=log_dir,
+    )
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        print(f"\n{signal.Signals(signum).name}: shutting down...", flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    while not stop.wait(1.0):
+        pass
+
+
+def _up(args: argparse.Namespace) -> int:
+    print("booting the local stack...", flush=True)
+    with _start_stack(args, workers=not args.no_workers, log_dir=args.log_dir) as stack:
+        print(describe(stack), flush=True)
+        print("serving; Ctrl-C to stop", flush=True)
+        _wait_for_signal()
+    print("stopped.", flush=True)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from supportflow.local.replay import EVENTS_DIR, TicketRun, replay, sample_tickets  # noqa: PLC0415
+
+    samples = sample_tickets(args.events_dir or EVENTS_DIR)
+    if not samples:
+        print("no TicketSubmitted samples found", file=sys.stderr)
+        return 1
+    log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="supportflow-run-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    print(f"booting the local stack (worker logs: {log_dir})...", flush=True)
+    with _start_stack(args, workers=True, log_dir=log_dir) as stack:
+        print(describe(stack), flush=True)
+        print(f"\nreplaying {len(samples)} tickets...", flush=True)
+        finished = 0
+
+        def show(run: TicketRun) -> None:
+            nonlocal finished
+            finished += 1
+            print(
+                f"  [{finished}/{len(samples)}] {run.ticket_id}: {run.outcome} "
+                f"({run.finished_at - run.put_at if run.finished_at else 0:.2f} s)",
+                flush=True,
+            )
+
+        report = replay(stack, samples, timeout=args.timeout, progress=show)
+        stack.check_workers()
+    print(_table(report.rows()))
+    totals = ", ".join(f"{count} {outcome}" for outcome, count in sorted(report.totals().items()))
+    print(f"\n{len(report.runs)} tickets: {totals}")
+    print(
+        f"boot {report.boot_seconds:.2f} s, replay {report.replay_seconds:.2f} s, "
+        f"total {time.monotonic() - started:.2f} s"
+    )
+    problems = report.problems()
+    for ticket_id, issues in problems.items():
+        print(f"PROBLEM {ticket_id}: {'; '.join(issues)}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _bedrock(args: argparse.Namespace) -> int:
+    try:
+        server = importlib.import_module("supportflow.bedrock_offline.server")
+    except ImportError as error:
+        print(f"offline Bedrock is not available: {error}", file=sys.stderr)
+        return 1
+
+    def ready(url: str) -> None:
+        print(f"offline Bedrock on {url}\n  export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}", flush=True)
+
+    server.serve_forever(args.host, args.port, ready=ready)
+    return 0
+
+
+def describe(stack: LocalStack) -> str:
+    """The endpoints and resources of a running stack, for humans."""
+    lines = [
+        f"stack {stack.stack_name} up in {stack.boot_seconds:.2f} s",
+        f"  emulator        {stack.endpoint_url}   (export AWS_ENDPOINT_URL={stack.endpoint_url})",
+        f"  bedrock         {stack.bedrock_url or 'not available'}",
+    ]
+    by_type: dict[str, list[str]] = {}
+    for info in stack.resources.values():
+        if info.status in ("created", "bridged") and info.type in _SHOWN_TYPES:
+            by_type.setdefault(_SHOWN_TYPES[info.type], []).append(f"{info.logical_id}: {info.physical_id}")
+    for label, entries in by_type.items():
+        lines.append(f"  {label}")
+        lines.extend(f"    {entry}" for entry in entries)
+    if stack.bridges:
+        lines.append("  bridged EventBridge targets (moto cannot deliver to them; an SQS queue + forwarder does)")
+        lines.extend(
+            f"    {b.rule_logical_id}/{b.target_id} -> {b.target_arn} via {b.queue_url}" for b in stack.bridges
+        )
+    not_emulated = [i for i in stack.resources.values() if i.status in ("not-emulated", "condition-false")]
+    if not_emulated:
+        lines.append("  not emulated")
+        lines.extend(f"    {i.logical_id} ({i.type}): {i.note}" for i in not_emulated)
+    lines.append("  workers")
+    lines.extend(
+        f"    {key}: {w.command[w.command.index('--handler') + 1]} <- {w.queue_url.rsplit('/', 1)[-1]}"
+        for key, w in stack.workers.items()
+    )
+    lines.extend(f"    {key}: NOT STARTED ({reason})" for key, reason in stack.skipped_workers.items())
+    if stack.outputs:
+        lines.append("  outputs")
+        lines.extend(f"    {name} = {value}" for name, value in stack.outputs.items())
+    return "\n".join(lines)
+
+
+_SHOWN_TYPES = {
+    "AWS::Events::EventBus": "event buses",
+    "AWS::SQS::Queue": "queues",
+    "AWS::SNS::Topic": "topics",
+    "AWS::DynamoDB::Table": "tables",
+    "AWS::StepFunctions::StateMachine": "state machines",
+    "AWS::S3::Bucket": "buckets",
+}
+
+
+def _table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) for c in columns}
+    header = "  ".join(c.ljust(widths[c]) for c in columns)
+    lines = ["", header, "  ".join("-" * widths[c] for c in columns)]
+    lines.extend("  ".join(r.get(c, "").ljust(widths[c]) for c in columns) for r in rows)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -46,8 +46,11 @@ def build_app(
     persistence = persistence or DynamoDBPersistenceLayer(
         table_name=settings.idempotency_table_name, boto3_client=build_client("dynamodb")
     )
-    # The bus event id is the key: a redelivered message publishes nothing twice.
-    config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=settings.idempotency_ttl_seconds)
+    # The submitter's event id is the key: a redelivered message, or an upstream that retried its
+    # PutEvents (a new bus id, the same event), publishes nothing twice.
+    config = IdempotencyConfig(
+        event_key_jmespath="detail.event_id", expires_after_seconds=settings.idempotency_ttl_seconds
+    )
 
     def process(bus_event: BusEvent) -> dict[str, str]:
         return _outcome(service.process(bus_event))

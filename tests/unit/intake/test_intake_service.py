@@ -103,3 +103,11 @@ def test_missing_settings_fail_loudly_at_start(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("IDEMPOTENCY_TABLE_NAME", raising=False)
     with pytest.raises(ValueError, match="event_bus_name"):
         IdempotentWorkerSettings()
+
+
+def test_upstream_retry_with_a_new_bus_id_publishes_once(publisher: InMemoryPublisher, load_event: LoadEvent) -> None:
+    retried = load_event("tickets/T-2001")
+    retried["id"] = "another-bus-id"
+    lambda_handler(sqs_event(json.dumps(load_event("tickets/T-2001"))), FakeLambdaContext())
+    lambda_handler(sqs_event(json.dumps(retried)), FakeLambdaContext())
+    assert len(publisher.published) == 1

@@ -1,0 +1,157 @@
+"""Describe a created resource through the emulator's own API: one verifier per resource type."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from supportflow.local import LocalStack
+
+Verifier = Callable[[LocalStack, str, str, dict[str, Any]], None]
+VERIFIERS: dict[str, Verifier] = {}
+
+
+def verifies(resource_type: str) -> Callable[[Verifier], Verifier]:
+    """Register a verifier for ``resource_type``."""
+
+    def register(verifier: Verifier) -> Verifier:
+        VERIFIERS[resource_type] = verifier
+        return verifier
+
+    return register
+
+
+@verifies("AWS::Events::EventBus")
+def _bus(stack: LocalStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
+    assert stack.clients.events.describe_event_bus(Name=physical_id)["Name"] == physical_id
+
+
+@verifies("AWS::Events::Archive")
+def _archive(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    archive = stack.clients.events.describe_archive(ArchiveName=physical_id)
+    assert archive["EventSourceArn"] == stack.attribute("EventBus", "Arn")
+    assert archive["RetentionDays"] == int(stack.template.parameters["EventArchiveRetentionDays"])
+
+
+@verifies("AWS::Events::Rule")
+def _rule(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    bus, _, name = physical_id.rpartition("|")
+    rule = stack.clients.events.describe_rule(Name=name, EventBusName=bus or "default")
+    assert json.loads(rule["EventPattern"]) == props["EventPattern"]
+    targets = stack.clients.events.list_targets_by_rule(Rule=name, EventBusName=bus or "default")["Targets"]
+    assert sorted(t["Id"] for t in targets) == sorted(t["Id"] for t in props["Targets"])
+    bridges = {b.target_id: b.queue_arn for b in stack.bridges if b.rule_logical_id == logical_id}
+    known_arns = {value for info in stack.resources.values() for value in (info.physical_id, *info.attributes.values())}
+    for target in targets:
+        # A target moto cannot deliver to points at its bridge queue; every other at the declared resource.
+        assert target["Arn"] == bridges.get(target["Id"], target["Arn"])
+        assert target["Arn"] in known_arns or target["Arn"] in bridges.values()
+
+
+@verifies("AWS::SQS::Queue")
+def _queue(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    attributes = stack.clients.sqs.get_queue_attributes(QueueUrl=physical_id, AttributeNames=["All"])["Attributes"]
+    if "VisibilityTimeout" in props:
+        assert attributes["VisibilityTimeout"] == str(props["VisibilityTimeout"])
+    if "RedrivePolicy" in props:
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert redrive["maxReceiveCount"] == int(stack.template.parameters["QueueMaxReceiveCount"])
+        assert redrive["deadLetterTargetArn"].startswith("arn:aws:sqs:")
+
+
+@verifies("AWS::SQS::QueuePolicy")
+def _queue_policy(stack: LocalStack, logical_id: str, _physical_id: str, props: dict[str, Any]) -> None:
+    sids = {s["Sid"] for s in props["PolicyDocument"]["Statement"]}
+    for queue in props["Queues"]:
+        url = stack.physical_id(queue["Ref"])
+        policy = stack.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+        assert {s["Sid"] for s in json.loads(policy["Policy"])["Statement"]} == sids
+
+
+@verifies("AWS::DynamoDB::Table")
+def _table(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    table = stack.clients.dynamodb.describe_table(TableName=physical_id)["Table"]
+    assert table["KeySchema"] == props["KeySchema"]
+    if "TimeToLiveSpecification" in props:
+        ttl = stack.clients.dynamodb.describe_time_to_live(TableName=physical_id)["TimeToLiveDescription"]
+        assert ttl.get("AttributeName") == props["TimeToLiveSpecification"]["AttributeName"]
+        assert ttl.get("TimeToLiveStatus") == "ENABLED"
+
+
+@verifies("AWS::SNS::Topic")
+def _topic(stack: LocalStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
+    assert stack.clients.sns.get_topic_attributes(TopicArn=physical_id)["Attributes"]["TopicArn"] == physical_id
+
+
+@verifies("AWS::SNS::TopicPolicy")
+def _topic_policy(stack: LocalStack, logical_id: str, _physical_id: str, props: dict[str, Any]) -> None:
+    sids = {s["Sid"] for s in props["PolicyDocument"]["Statement"]}
+    for topic in props["Topics"]:
+        attributes = stack.clients.sns.get_topic_attributes(TopicArn=stack.physical_id(topic["Ref"]))["Attributes"]
+        assert {s["Sid"] for s in json.loads(attributes["Policy"])["Statement"]} == sids
+
+
+@verifies("AWS::SNS::Subscription")
+def _subscription(stack: LocalStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
+    assert stack.clients.sns.get_subscription_attributes(SubscriptionArn=physical_id)["Attributes"]
+
+
+@verifies("AWS::IAM::Role")
+def _role(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    stack.clients.iam.get_role(RoleName=physical_id)
+    attached = stack.clients.iam.list_attached_role_policies(RoleName=physical_id)["AttachedPolicies"]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted(props.get("ManagedPolicyArns") or [])
+    inline = stack.clients.iam.list_role_policies(RoleName=physical_id)["PolicyNames"]
+    assert sorted(inline) == sorted(p["PolicyName"] for p in props.get("Policies") or [])
+
+
+@verifies("AWS::Lambda::Function")
+def _function(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    configuration = stack.clients.lambda_.get_function(FunctionName=physical_id)["Configuration"]
+    assert configuration["Handler"] == props["Handler"]
+    assert set(configuration["Environment"]["Variables"]) == set(props["Environment"]["Variables"])
+
+
+@verifies("AWS::Lambda::EventSourceMapping")
+def _event_source_mapping(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    mapping = stack.clients.lambda_.get_event_source_mapping(UUID=physical_id)
+    assert mapping["EventSourceArn"] == stack.attribute(props["EventSourceArn"]["Fn::GetAtt"][0], "Arn")
+    assert mapping["BatchSize"] == props["BatchSize"]
+
+
+@verifies("AWS::StepFunctions::StateMachine")
+def _state_machine(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    described = stack.clients.stepfunctions.describe_state_machine(stateMachineArn=physical_id)
+    definition = json.loads(described["definition"])
+    assert "${" not in described["definition"], "DefinitionSubstitutions applied"
+    assert definition["States"]
+
+
+@verifies("AWS::S3::Bucket")
+def _bucket(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    stack.clients.s3.head_bucket(Bucket=physical_id)
+    if props.get("NotificationConfiguration"):
+        configuration = stack.clients.s3.get_bucket_notification_configuration(Bucket=physical_id)
+        declared = props["NotificationConfiguration"].get("QueueConfigurations") or []
+        assert len(configuration.get("QueueConfigurations") or []) == len(declared)
+
+
+@verifies("AWS::Scheduler::Schedule")
+def _schedule(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    schedule = stack.clients.scheduler.get_schedule(Name=physical_id, GroupName=props.get("GroupName", "default"))
+    assert schedule["ScheduleExpression"] == props["ScheduleExpression"]
+
+
+@verifies("AWS::CloudWatch::Alarm")
+def _alarm(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    alarms = stack.client("cloudwatch").describe_alarms(AlarmNames=[physical_id])["MetricAlarms"]
+    assert [a["AlarmName"] for a in alarms] == [physical_id]
+
+
+@verifies("AWS::Logs::LogGroup")
+def _log_group(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    groups = stack.client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
+    (group,) = [g for g in groups if g["logGroupName"] == physical_id]
+    if props.get("RetentionInDays"):
+        assert group["retentionInDays"] == int(props["RetentionInDays"])
