@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import statistics
@@ -97,8 +98,10 @@ def _intake_bodies(count: int) -> list[str]:
     samples = samples or [load_event(ROOT / "events" / "TicketSubmitted.json")]
     bodies = []
     for index in range(count):
-        event = dict(samples[index % len(samples)])
-        event["id"] = str(uuid.uuid4())  # intake is idempotent on the bus event id
+        event = copy.deepcopy(samples[index % len(samples)])
+        # Intake is idempotent on the submitter's event id: fresh ids, or it would measure deduplication.
+        event["id"] = str(uuid.uuid4())
+        event["detail"]["event_id"] = str(uuid.uuid4())
         bodies.append(json.dumps(event))
     return bodies
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -169,6 +170,8 @@ def translate(source: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[
 
     # The translator builds a boto3 session to fill AWS::Region; without a region it fails.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    # The translator records usage metrics for AWS's own publisher and warns when nobody publishes them.
+    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
     translated: dict[str, Any] = transform(
         copy.deepcopy(dict(source)), dict(parameters), get_bundled_managed_policy_map("aws")
     )

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from schemas.bus import BusEvent
@@ -24,7 +25,7 @@ processor = LoggedBatchProcessor()
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     """Parse one SQS message as a bus event and accept or reject the ticket in it, once."""
-    bus_event = BusEvent.model_validate_json(record.body)
+    bus_event = parse(event=record.json_body, model=BusEvent)
     logger.append_keys(correlation_id=bus_event.detail.get("correlation_id"))
     outcome = get_app().process_once(bus_event=bus_event)
     metrics.add_metric(name=outcome["detail_type"], unit=MetricUnit.Count, value=1)
