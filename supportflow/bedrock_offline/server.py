@@ -7,6 +7,7 @@ import binascii
 import json
 import logging
 import re
+import signal
 import threading
 import time
 import uuid
@@ -595,4 +596,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8766, ready: Callable[[st
     except KeyboardInterrupt:
         log.info("stopping offline bedrock")
     finally:
+        # A second Ctrl-C (or a supervisor forwarding the signal) must not abort the shutdown half-way.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         server.stop()

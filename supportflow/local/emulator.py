@@ -22,6 +22,29 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def is_moto_server(endpoint_url: str) -> bool:
+    """True if the endpoint is a moto server (it answers on ``/moto-api/``); LocalStack does not."""
+    if not endpoint_url.startswith(("http://", "https://")):
+        return False
+    try:
+        with urllib.request.urlopen(f"{endpoint_url.rstrip('/')}/moto-api/", timeout=5) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+def configure_moto(endpoint_url: str, config: dict[str, Any] = MOTO_CONFIG) -> None:
+    """POST /moto-api/config on a moto server (switches Step Functions execution on, Lambda docker off)."""
+    request = urllib.request.Request(  # noqa: S310 - the emulator's own endpoint
+        f"{endpoint_url.rstrip('/')}/moto-api/config",
+        data=json.dumps(config).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        response.read()
+
+
 class MotoEmulator:
     """moto's threaded server on 127.0.0.1; one per process, because moto's backends are process-global."""
 
@@ -64,7 +87,7 @@ class MotoEmulator:
 
     def configure(self, config: dict[str, Any]) -> None:
         """POST /moto-api/config (switches Step Functions execution on, Lambda docker off)."""
-        self._post("/moto-api/config", config)
+        configure_moto(self.endpoint_url, config)
 
     def _post(self, path: str, body: dict[str, Any]) -> None:
         request = urllib.request.Request(  # noqa: S310 - fixed http://127.0.0.1 URL

@@ -431,6 +431,9 @@ def create_subscription(deployment: Deployment, logical_id: str, properties: dic
 # ---------------------------------------------------------------- IAM
 
 
+_AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+
+
 @creates("AWS::IAM::Role")
 def create_role(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> Created:
     """IAM role with its managed and inline policies (nothing enforces them locally)."""
@@ -450,7 +453,17 @@ def create_role(deployment: Deployment, logical_id: str, properties: dict[str, A
         kwargs["Tags"] = _tags(properties)
     role = iam.create_role(**kwargs)["Role"]
     for policy_arn in properties.get("ManagedPolicyArns") or []:
-        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        try:
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        except iam.exceptions.NoSuchEntityException:
+            # An external emulator may not ship AWS's managed policies (a plain moto server does not
+            # load them). Nothing enforces IAM locally, so the role is usable without the attachment.
+            if not policy_arn.startswith(_AWS_MANAGED_POLICY_PREFIX):
+                raise
+            logger.warning(
+                "AWS managed policy not known to the emulator; role created without it",
+                extra={"role": name, "policy_arn": policy_arn},
+            )
     for policy in properties.get("Policies") or []:
         document = dict(policy["PolicyDocument"])
         # SAM policy templates omit Version; IAM defaults it, moto rejects the document without it.

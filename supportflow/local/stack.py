@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from supportflow.local.bridges import BridgeForwarder
 from supportflow.local.clients import DUMMY_CREDENTIALS, Clients
-from supportflow.local.emulator import MotoEmulator
+from supportflow.local.emulator import MotoEmulator, configure_moto, is_moto_server
 from supportflow.local.intrinsics import Resolver, Scope, TemplateError, creation_order, evaluate_conditions
 from supportflow.local.resources import (
     CREATORS,
@@ -218,8 +218,12 @@ class LocalStack:
             log_dir=log_dir,
             retry_delay_seconds=retry_delay_seconds,
         )
+        # An external moto server (not LocalStack) has moto's gaps: bridge its targets, run its state machines.
+        external_moto = bool(external) and is_moto_server(endpoint)
+        if external_moto:
+            configure_moto(endpoint)
         try:
-            stack._deploy(bridge_unsupported_targets=emulator is not None)
+            stack._deploy(bridge_unsupported_targets=emulator is not None or external_moto)
             stack._start_forwarders()
             if bedrock_boot is not None:
                 stack.bedrock, stack.bedrock_url = bedrock_boot.result()
