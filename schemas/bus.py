@@ -25,6 +25,12 @@ class BusEvent(BaseModel):
     resources: list[str] = Field(default_factory=list)
     detail: dict[str, Any]
 
+    @property
+    def correlation_id(self) -> str | None:
+        """The flow's correlation id if the detail carries one (read before the detail is validated)."""
+        value = self.detail.get("correlation_id")
+        return value if isinstance(value, str) else None
+
     def parse_detail(self, event_type: type[Event]) -> Event:
         """Validate ``detail`` as ``event_type``; raises if the detail-type or the fields do not match."""
         if self.detail_type != event_type.detail_type:

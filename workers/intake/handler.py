@@ -26,7 +26,7 @@ processor = LoggedBatchProcessor()
 def record_handler(record: SQSRecord) -> None:
     """Parse one SQS message as a bus event and accept or reject the ticket in it, once."""
     bus_event = parse(event=record.json_body, model=BusEvent)
-    logger.append_keys(correlation_id=bus_event.detail.get("correlation_id"))
+    logger.append_keys(correlation_id=bus_event.correlation_id)
     outcome = get_app().process_once(bus_event=bus_event)
     metrics.add_metric(name=outcome["detail_type"], unit=MetricUnit.Count, value=1)
     logger.info("ticket processed", extra=outcome)
