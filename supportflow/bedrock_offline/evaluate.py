@@ -1,4 +1,4 @@
-"""Offline model accuracy on the held-out Bitext split, measured through boto3 Converse (``make eval``)."""
+"""Offline model accuracy on the held-out Bitext and banking77 splits, through boto3 Converse (``make eval``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from supportflow.bedrock_offline.bank import Example, load_examples, split
-from supportflow.bedrock_offline.server import BANK_HEADER, OfflineBedrock
+from supportflow.bedrock_offline.bank import Example, load_banking77, load_examples, split, subsample
+from supportflow.bedrock_offline.server import BANK_HEADER, OfflineBedrock, get_brain
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
@@ -90,10 +90,16 @@ def _tool_input(client: BedrockRuntimeClient, text: str, tool_config: dict[str, 
     return dict(block["toolUse"]["input"])
 
 
-def evaluate_intents(client: BedrockRuntimeClient, held: list[Example], label: str) -> dict[str, float]:
-    """Accuracy, macro recall and macro F1 of the intent tool call over ``held``."""
-    labels = sorted({ex.intent for ex in held})
-    config = classify_tool(labels)
+def evaluate_intents(
+    client: BedrockRuntimeClient, held: list[Example], label: str, labels: Sequence[str] | None = None
+) -> dict[str, float]:
+    """Accuracy, macro recall and macro F1 of the intent tool call over ``held``.
+
+    The tool offers ``labels`` (default: the intents of ``held``); macro averages are over the intents that
+    occur in ``held``.
+    """
+    offered = sorted(labels or {ex.intent for ex in held})
+    config = classify_tool(offered)
     gold: list[str] = []
     pred: list[str] = []
     started = time.perf_counter()
@@ -104,7 +110,7 @@ def evaluate_intents(client: BedrockRuntimeClient, held: list[Example], label: s
             _progress(i, len(held), started, label)
     elapsed = time.perf_counter() - started
     recalls, f1s = [], []
-    for intent in labels:
+    for intent in sorted(set(gold)):
         tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == p == intent)
         n_gold = gold.count(intent)
         n_pred = pred.count(intent)
@@ -172,40 +178,71 @@ def evaluate_sentiment(client: BedrockRuntimeClient, held: list[Example], sample
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the evaluation and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--limit", type=int, default=0, help="evaluate only every k-th held-out row to reach N rows")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only N Bitext held-out rows (0 = all 738)")
+    parser.add_argument(
+        "--banking77-limit", type=int, default=600, help="banking77 held-out rows evaluated (0 = all ~2,000)"
+    )
     parser.add_argument("--skip-zero-shot", action="store_true")
+    parser.add_argument("--skip-banking77", action="store_true")
     parser.add_argument("--sentiment-sample", type=int, default=200)
     args = parser.parse_args(argv)
 
     examples = load_examples()
     train, held = split(examples)
-    if args.limit:
-        held = held[:: max(1, len(held) // args.limit)][: args.limit]
+    held = subsample(held, args.limit)
+    datasets = [("Bitext", held, sorted({ex.intent for ex in examples}))]
     started = time.perf_counter()
     server = OfflineBedrock()
     url = server.start()
     _out(f"offline bedrock ready in {time.perf_counter() - started:.2f}s at {url}")
-    _out(f"bitext: {len(examples)} rows, bank (train) {len(train)}, held-out evaluated {len(held)}")
+    _out(f"bitext: {len(examples)} rows, train {len(train)} (all in the bank), held-out evaluated {len(held)}")
+    if not args.skip_banking77:
+        banking = load_banking77()
+        bk_train, bk_held = split(banking)
+        bk_eval = subsample(bk_held, args.banking77_limit)
+        bank_rows = server_bank_rows("banking77")
+        _out(
+            f"banking77: {len(banking)} rows, train {len(bk_train)} (bank keeps {bank_rows}, capped per intent), "
+            f"held-out {len(bk_held)}, evaluated {len(bk_eval)}"
+            + (" (deterministic subsample: lowest row hashes)" if len(bk_eval) < len(bk_held) else "")
+        )
+        datasets.append(("banking77", bk_eval, sorted({ex.intent for ex in banking})))
     try:
-        runs = [("few-shot (bank + zero-shot)", True)]
+        runs = [("few-shot", True)]
         if not args.skip_zero_shot:
-            runs.append(("zero-shot (label names only)", False))
-        results = {}
-        for name, bank in runs:
-            results[name] = evaluate_intents(_client(url, bank), held, name)
-        _out("\nIntent accuracy on the held-out split (27 intents, through boto3 Converse tool use)")
-        _out(f"| {'mode':<30} | accuracy | macro recall | macro F1 | ms/call |")
-        _out(f"|{'-' * 32}|----------|--------------|----------|---------|")
-        for name, r in results.items():
+            runs.append(("zero-shot", False))
+        results: dict[tuple[str, str, int, int], dict[str, float]] = {}
+        eval_started = time.perf_counter()
+        for dataset, rows, labels in datasets:
+            for mode, bank in runs:
+                key = (dataset, mode, len(labels), len(rows))
+                results[key] = evaluate_intents(_client(url, bank), rows, f"{dataset} {mode}", labels)
+        _out(
+            "\nIntent accuracy on held-out splits (through boto3 Converse tool use; one tool whose enum lists "
+            "the dataset's intents; zero-shot = x-supportflow-bank: off, label names only)"
+        )
+        _out(f"| {'dataset':<9} | {'mode':<9} | intents | texts | accuracy | macro recall | macro F1 | ms/call |")
+        _out(f"|{'-' * 11}|{'-' * 11}|---------|-------|----------|--------------|----------|---------|")
+        for (dataset, mode, n_labels, n_rows), r in results.items():
             _out(
-                f"| {name:<30} | {r['accuracy']:>8.1%} | {r['macro_recall']:>12.1%} | "
-                f"{r['macro_f1']:>8.1%} | {r['ms_per_call']:>7.1f} |"
+                f"| {dataset:<9} | {mode:<9} | {n_labels:>7} | {n_rows:>5} | {r['accuracy']:>8.1%} | "
+                f"{r['macro_recall']:>12.1%} | {r['macro_f1']:>8.1%} | {r['ms_per_call']:>7.1f} |"
             )
+        _out(f"intent evaluation took {time.perf_counter() - eval_started:.0f}s")
         evaluate_sentiment(_client(url, True), held, args.sentiment_sample)
         _out(f"\nserver saw {server.request_count()} requests")
     finally:
         server.stop()
     return 0
+
+
+def server_bank_rows(source: str) -> int:
+    """How many bank rows ``source`` contributes in this process's model (0 without a bank)."""
+    bank = get_brain().bank
+    if bank is None:
+        return 0
+    start, stop = bank.spans.get(source, (0, 0))
+    return stop - start
 
 
 if __name__ == "__main__":
