@@ -35,9 +35,13 @@ def is_moto_server(endpoint_url: str) -> bool:
 
 def configure_moto(endpoint_url: str, config: dict[str, Any] = MOTO_CONFIG) -> None:
     """POST /moto-api/config on a moto server (switches Step Functions execution on, Lambda docker off)."""
+    _post_moto_api(endpoint_url, "config", config)
+
+
+def _post_moto_api(endpoint_url: str, operation: str, body: dict[str, Any]) -> None:
     request = urllib.request.Request(  # noqa: S310 - the emulator's own endpoint
-        f"{endpoint_url.rstrip('/')}/moto-api/config",
-        data=json.dumps(config).encode(),
+        f"{endpoint_url.rstrip('/')}/moto-api/{operation}",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
@@ -80,7 +84,7 @@ class MotoEmulator:
         server.start()
         emulator = cls(server, port)
         # moto's backends outlive a stopped server in this process: start from a clean slate.
-        emulator._post("/moto-api/reset", {})
+        _post_moto_api(emulator.endpoint_url, "reset", {})
         emulator.configure(MOTO_CONFIG)
         logger.info("moto server started", extra={"endpoint_url": emulator.endpoint_url})
         return emulator
@@ -88,16 +92,6 @@ class MotoEmulator:
     def configure(self, config: dict[str, Any]) -> None:
         """POST /moto-api/config (switches Step Functions execution on, Lambda docker off)."""
         configure_moto(self.endpoint_url, config)
-
-    def _post(self, path: str, body: dict[str, Any]) -> None:
-        request = urllib.request.Request(  # noqa: S310 - fixed http://127.0.0.1 URL
-            f"{self.endpoint_url}{path}",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            response.read()
 
     @classmethod
     def release(cls) -> None:
