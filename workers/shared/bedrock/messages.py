@@ -74,12 +74,10 @@ def drop_oldest(messages: list[Message], count: int) -> list[Message]:
     return kept
 
 
-def message_chars(message: Message) -> int:
-    """Characters in a message as a tokenizer would see them (text, tool inputs and results)."""
-    total = 0
-    for block in message["content"]:
-        if "text" in block:
-            total += len(str(block["text"]))
-        else:
-            total += len(json.dumps(block, separators=(",", ":"), default=str))
-    return total
+def message_text(message: Message) -> str:
+    """A message as a tokenizer would see it: its text, and tool inputs and results as compact JSON."""
+    parts = [
+        str(block["text"]) if "text" in block else json.dumps(block, separators=(",", ":"), default=str)
+        for block in message["content"]
+    ]
+    return "\n".join(parts)

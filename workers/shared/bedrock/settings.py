@@ -97,6 +97,8 @@ class BedrockSettings(BaseSettings):
 
     default_max_tokens: int = Field(default=1024, gt=0)
     use_count_tokens_api: bool = True
+    # Offline counting when CountTokens is off or unsupported: a BPE tokenizer (cl100k) or a chars ratio.
+    offline_tokenizer: Literal["cl100k", "chars"] = "cl100k"
     chars_per_token: float = Field(default=3.5, gt=0)
     token_estimate_margin: float = Field(default=0.2, ge=0)
     over_budget: Literal["trim", "refuse"] = "trim"

