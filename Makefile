@@ -33,7 +33,7 @@ run: setup  ## boot the local stack, replay the sample tickets through the whole
 up: setup  ## boot the local stack and serve until Ctrl-C
 	$(RUN) supportflow up
 
-test: setup lint typecheck  ## lint, type-check, cfn-lint and the whole test suite
+test: setup lint typecheck sam-build  ## lint, type-check, cfn-lint, sam build, and the whole test suite
 	$(RUN) pytest
 
 unit: setup  ## tests that need no emulator
@@ -66,10 +66,11 @@ deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(UV) tool run --python $(PYTHON) --from aws-sam-cli==$(SAM_CLI_VERSION) sam deploy
 
 # Called by `sam build` for every function (Metadata: BuildMethod: makefile), in a copy of CodeUri.
-# Wheels are fetched for the Lambda runtime (Python 3.12, x86_64) whatever the build machine runs.
+# Wheels are fetched for the Lambda runtime (Python 3.12 on Amazon Linux 2023: glibc 2.34, so manylinux_2_28,
+# x86_64) whatever the build machine runs.
 build-%Function:
 	"$${SUPPORTFLOW_UV:-uv}" pip install --quiet --target "$(ARTIFACTS_DIR)" \
-		--python-platform x86_64-manylinux2014 --python-version 3.12 --only-binary :all: \
+		--python-platform x86_64-manylinux_2_28 --python-version 3.12 --only-binary :all: \
 		-r requirements-lambda.txt
 	cp -r workers schemas "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name '__pycache__' -type d -prune -exec rm -rf {} +
