@@ -27,6 +27,7 @@ from supportflow.bedrock_offline.bank import (
     read_shipped,
     texts_digest,
 )
+from workers.shared import language as shared_language
 
 log = logging.getLogger(__name__)
 
@@ -502,44 +503,10 @@ def _words(spaced: str) -> set[str]:
     return set(spaced.split())
 
 
-_STOPWORDS: dict[str, set[str]] = {
-    "en": _words("the and is are to of in for my you your i it this that with have not was on be can me"),
-    "es": _words("el la los las de que y en un una por para con no mi es se lo al del pero"),
-    "fr": _words("le la les de des et en un une pour pas je mon ma est que qui dans vous avec"),
-    "de": _words("der die das und ist nicht ich mein meine ein eine zu mit den von für sie bitte"),
-    "pt": _words("o a os as de que e em um uma para com não meu minha é do da por"),
-    "it": _words("il la di che e un una per non mio mia è sono del della con ho"),
-    "nl": _words("de het een en is niet ik mijn van dat voor met op te"),
-}
-# (first, last code point, language); kana is checked first because Japanese mixes in kanji.
-_SCRIPTS: list[tuple[int, int, str]] = [
-    (0x3040, 0x30FF, "ja"),
-    (0xAC00, 0xD7AF, "ko"),
-    (0x4E00, 0x9FFF, "zh"),
-    (0x0400, 0x04FF, "ru"),
-    (0x0600, 0x06FF, "ar"),
-    (0x0590, 0x05FF, "he"),
-    (0x0370, 0x03FF, "el"),
-    (0x0E00, 0x0E7F, "th"),
-    (0x0900, 0x097F, "hi"),
-]
-
-
 def detect_language(text: str) -> str:
-    """BCP 47 primary language by script, then by stopword votes among Latin-script languages."""
-    counts: Counter[str] = Counter()
-    for ch in text:
-        code = ord(ch)
-        for first, last, lang in _SCRIPTS:
-            if first <= code <= last:
-                counts[lang] += 1
-                break
-    if counts:
-        return "ja" if counts["ja"] else counts.most_common(1)[0][0]
-    words = re.findall(r"[a-zà-ÿß]+", text.lower())
-    votes = {lang: sum(1 for w in words if w in stops) for lang, stops in _STOPWORDS.items()}
-    best = max(sorted(votes), key=lambda lang: votes[lang])
-    return best if votes[best] > 0 else "en"
+    """BCP 47 primary language (the workers' detector); English when there is too little to tell."""
+    language = shared_language.detect_language(text)
+    return "en" if language == shared_language.UNDETERMINED else language
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -598,7 +565,7 @@ def sentences(text: str) -> list[str]:
     return [p.strip(" -*•\t") for p in parts if len(p.strip(" -*•\t")) > 2]
 
 
-_ALL_STOP = set().union(*_STOPWORDS.values()) | _words(
+_ALL_STOP = set().union(*shared_language.STOPWORDS.values()) | _words(
     "hi hello dear please thanks thank would like want need could should just also get got im i'm "
     "there their they them what when where which who how why all any some been being do does did "
     "has had will from about an as at by or so if but we our us"

@@ -11,9 +11,9 @@ from schemas.bus import BusEvent
 from schemas.envelope import Event, derived_event_id
 from schemas.errors import validation_messages
 from schemas.events import TicketAccepted, TicketRejected, TicketSubmitted
-from workers.intake.language import UNDETERMINED, detect_language
 from workers.intake.priority import settle_priority
 from workers.intake.redaction import redact_pii
+from workers.shared.language import detect_language
 from workers.shared.publisher import EventPublisher
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -76,7 +76,7 @@ def accept_ticket(submitted: TicketSubmitted) -> TicketAccepted:
         priority=decision.priority,
         priority_source=decision.source,
         priority_reasons=list(decision.reasons),
-        language=language or UNDETERMINED,
+        language=language,
         redactions=redactions,
     )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workers.intake.language import detect_language
 from workers.intake.priority import derive_priority, settle_priority
+from workers.shared.language import detect_language
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""A cheap language guess for routing and prompts; the upstream's tag wins when it sent one."""
+"""A cheap language guess (script, then function words), shared by intake and the offline Bedrock."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ def _words(text: str) -> frozenset[str]:
 
 
 # The most frequent function words of each language: enough to tell them apart on a sentence or two.
-_STOPWORDS: dict[str, frozenset[str]] = {
+STOPWORDS: dict[str, frozenset[str]] = {
     "en": _words(
         "the and to of is my i you it for in on that this with have not was can be how from your what"
         " where please are me we our at an if will would could"
     ),
-    "es": _words("el la de que y en los las mi por para con una un no es se del pedido"),
-    "fr": _words("le la les de et je mon ma est pas une un pour que des du vous avec"),
-    "de": _words("der die das und ich nicht ist mein meine ein eine mit den zu auf für sie"),
-    "pt": _words("o a os de que e do da em um uma meu minha para com não por"),
-    "it": _words("il la di che e non un una per mio mia sono con del della ho"),
-    "nl": _words("de het een en van ik niet is mijn met op voor dat zijn"),
+    "es": _words("el la de que y en los las mi por para con una un no es se del pedido lo al pero"),
+    "fr": _words("le la les de et je mon ma est pas une un pour que des du vous avec en qui dans"),
+    "de": _words("der die das und ich nicht ist mein meine ein eine mit den zu auf für sie von bitte"),
+    "pt": _words("o a os as de que e do da em um uma meu minha para com não por é"),
+    "it": _words("il la di che e non un una per mio mia sono con del della ho è"),
+    "nl": _words("de het een en van ik niet is mijn met op voor dat zijn te"),
 }
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
@@ -47,7 +47,7 @@ def detect_language(text: str) -> str:
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return UNDETERMINED
-    scores = {tag: sum(word in stop for word in words) for tag, stop in _STOPWORDS.items()}
+    scores = {tag: sum(word in stop for word in words) for tag, stop in STOPWORDS.items()}
     best = max(scores, key=lambda tag: scores[tag])
     if scores[best] == 0:
         return UNDETERMINED
