@@ -145,6 +145,16 @@ def is_bus_event(event_id: str) -> Callable[[ReceivedMessage], bool]:
     return match
 
 
+def in_flow(correlation_id: str) -> Callable[[ReceivedMessage], bool]:
+    """Predicate: the message is a bus event of this flow (its detail carries the correlation id)."""
+
+    def match(message: ReceivedMessage) -> bool:
+        body = message.json
+        return isinstance(body, dict) and (body.get("detail") or {}).get("correlation_id") == correlation_id
+
+    return match
+
+
 def queue_depth(sqs: SQSClient, queue_url: str) -> tuple[int, int]:
     """(visible, in flight) message counts."""
     attributes = sqs.get_queue_attributes(

@@ -16,7 +16,7 @@ import pytest
 
 from schemas import TicketAccepted
 from supportflow.local import LocalStack
-from supportflow.local.observe import ReceivedMessage, load_event, put_bus_event, take_messages
+from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
 
 pytestmark = pytest.mark.integration
 
@@ -34,18 +34,10 @@ def submit(stack: LocalStack, sample_name: str, **detail: Any) -> str:
     return correlation_id
 
 
-def for_ticket(correlation_id: str) -> Any:
-    def match(message: ReceivedMessage) -> bool:
-        body = message.json
-        return isinstance(body, dict) and body.get("detail", {}).get("correlation_id") == correlation_id
-
-    return match
-
-
 def accepted_on(stack: LocalStack, priority: str, correlation_id: str) -> TicketAccepted:
     """The TicketAccepted for this ticket, taken off the queue of ``priority``."""
     queue_url = stack.physical_id(QUEUE_BY_PRIORITY[priority])
-    (message,) = take_messages(stack.clients.sqs, queue_url, for_ticket(correlation_id), timeout=30)
+    (message,) = take_messages(stack.clients.sqs, queue_url, in_flow(correlation_id), timeout=30)
     body = message.json
     assert body["detail-type"] == "TicketAccepted" and body["source"] == "supportflow.intake"
     return TicketAccepted.model_validate(body["detail"])
@@ -54,9 +46,7 @@ def accepted_on(stack: LocalStack, priority: str, correlation_id: str) -> Ticket
 def nowhere_else(stack: LocalStack, priority: str, correlation_id: str) -> None:
     for other, logical_id in QUEUE_BY_PRIORITY.items():
         if other != priority:
-            found = take_messages(
-                stack.clients.sqs, stack.physical_id(logical_id), for_ticket(correlation_id), timeout=0
-            )
+            found = take_messages(stack.clients.sqs, stack.physical_id(logical_id), in_flow(correlation_id), timeout=0)
             assert not found, f"{correlation_id} also reached the {other} queue"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from supportflow.local import LocalStack
 from supportflow.local.emulator import free_port, is_moto_server
-from supportflow.local.observe import ReceivedMessage, load_event, put_bus_event, take_messages
+from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
 
 pytestmark = pytest.mark.integration
 
@@ -61,11 +61,7 @@ def test_stack_deploys_into_the_external_endpoint_and_intake_runs(external_endpo
         )
 
         # Then the intake worker (pointed at the same endpoint) routes it to the high-priority queue
-        def mine(message: ReceivedMessage) -> bool:
-            body = message.json
-            return isinstance(body, dict) and body.get("detail", {}).get("correlation_id") == correlation_id
-
-        (accepted,) = take_messages(stack.clients.sqs, queue_url, mine, timeout=30)
+        (accepted,) = take_messages(stack.clients.sqs, queue_url, in_flow(correlation_id), timeout=30)
         assert accepted.json["detail-type"] == "TicketAccepted"
         # And moto's gaps are bridged there too (an SNS target would otherwise fail every PutEvents)
         assert stack.resources["TicketRejectedRule"].status == "bridged"

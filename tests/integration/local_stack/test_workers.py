@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from supportflow.local import LocalStack
-from supportflow.local.observe import load_event, put_bus_event, take_messages
+from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
 
 pytestmark = pytest.mark.integration
 
@@ -49,11 +49,9 @@ def test_submitted_ticket_comes_out_accepted_on_its_priority_queue(local_stack: 
     )
 
     # Then the intake worker's TicketAccepted lands on the high-priority queue
-    def mine(message: object) -> bool:
-        body = getattr(message, "json", None)
-        return isinstance(body, dict) and body.get("detail", {}).get("correlation_id") == f"T-{unique_id}"
-
-    (message,) = take_messages(local_stack.clients.sqs, local_stack.physical_id("HighPriorityQueue"), mine, timeout=20)
+    (message,) = take_messages(
+        local_stack.clients.sqs, local_stack.physical_id("HighPriorityQueue"), in_flow(f"T-{unique_id}"), timeout=20
+    )
     accepted = message.json
     assert accepted["detail-type"] == "TicketAccepted"
     assert accepted["source"] == "supportflow.intake"
