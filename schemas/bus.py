@@ -45,7 +45,8 @@ def bus_event_for(event: Event, source: str, region: str = "us-east-1") -> BusEv
         id=event.event_id,
         **{"detail-type": event.detail_type},
         source=source,
-        time=event.occurred_at.astimezone(UTC) if event.occurred_at.tzinfo else datetime.now(UTC),
+        # A naive timestamp is taken as UTC, never replaced: the sample keeps the event's own time.
+        time=event.occurred_at if event.occurred_at.tzinfo else event.occurred_at.replace(tzinfo=UTC),
         region=region,
         detail=event.model_dump(mode="json"),
     )

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import boto3
+from workers.shared.aws import build_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,7 +37,7 @@ class DynamoDBResponseCache:
     def client(self) -> DynamoDBClient:
         """The DynamoDB client, built on first use."""
         if self._client is None:
-            self._client = boto3.client("dynamodb")
+            self._client = build_client("dynamodb")
         return self._client
 
     def get(self, key: str) -> dict[str, Any] | None:
