@@ -11,10 +11,8 @@ from schemas.envelope import Contract, Event
 
 __all__ = [
     "ALL_EVENTS",
-    "EVENTS_BY_DETAIL_TYPE",
     "MAX_BODY_CHARS",
     "MAX_SUBJECT_CHARS",
-    "PRIORITIES",
     "Audience",
     "CatalogEnriched",
     "CatalogEnrichmentRequested",
@@ -42,7 +40,6 @@ __all__ = [
 ]
 
 Priority = Literal["high", "normal", "low"]
-PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
 
 # Upstream help desks speak many dialects of priority; these are the ones we accept and map.
 _PRIORITY_ALIASES: dict[str, Priority] = {
@@ -284,7 +281,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CatalogEnrichmentRequested,
     CatalogEnriched,
 )
-EVENTS_BY_DETAIL_TYPE: dict[str, type[Event]] = {event.detail_type: event for event in ALL_EVENTS}
 
 
 def event_json_schema(event_type: type[Event]) -> dict[str, Any]:

@@ -24,9 +24,8 @@ EVENT_SOURCE = "supportflow.intake"
 
 @dataclass(frozen=True)
 class IntakeApp:
-    """What the handler needs: the service and its once-only entry point."""
+    """What the handler needs: the once-only entry point and the idempotency config to give the context."""
 
-    service: IntakeService
     idempotency: IdempotencyConfig | None
     process_once: Callable[..., dict[str, str]]  # called with bus_event=…
 
@@ -59,7 +58,7 @@ def build_app(
         process, data_keyword_argument="bus_event", persistence_store=persistence, config=config
     )
 
-    return IntakeApp(service=service, idempotency=config, process_once=process_once)
+    return IntakeApp(idempotency=config, process_once=process_once)
 
 
 _app: IntakeApp | None = None
