@@ -26,7 +26,7 @@ EVENT_SOURCE = "supportflow.intake"
 class IntakeApp:
     """What the handler needs: the once-only entry point and the idempotency config to give the context."""
 
-    idempotency: IdempotencyConfig | None
+    idempotency: IdempotencyConfig
     process_once: Callable[..., dict[str, str]]  # called with bus_event=…
 
 

@@ -37,7 +37,5 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS batch in, partial batch failures out."""
-    app = get_app()
-    if app.idempotency is not None:
-        app.idempotency.register_lambda_context(context)
+    get_app().idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
