@@ -42,9 +42,10 @@ unit: setup  ## tests that need no emulator
 integration: setup  ## tests against the embedded emulator and the offline Bedrock
 	$(RUN) pytest -m integration
 
-lint: setup cfn-lint sam-validate  ## ruff, cfn-lint, sam validate --lint, lockfile-derived files current
+lint: setup cfn-lint sam-validate  ## ruff, import contracts, cfn-lint, sam validate --lint, lockfile-derived files current
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 	@$(UV) export $(EXPORT_FLAGS) | diff -q - requirements-lambda.txt >/dev/null \
 		|| { echo "requirements-lambda.txt is stale: run 'make requirements'"; exit 1; }
 
