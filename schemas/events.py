@@ -144,6 +144,9 @@ class TicketClassified(Event):
     intent: str
     category: str
     confidence: float = Field(ge=0.0, le=1.0)
+    summary: str = Field(default="", max_length=500, description="One line: what the customer wants.")
+    key_issues: list[str] = Field(default_factory=list, max_length=10)
+    needs_review: bool = Field(default=False, description="Confidence fell below the configured threshold.")
     model_id: str
     usage: TokenUsage = Field(default_factory=TokenUsage)
 
@@ -165,10 +168,18 @@ class TicketAnalyzed(Event):
 
     ticket_id: str
     priority: Priority
+    customer_id: str | None = None
+    customer_tier: Literal["free", "standard", "premium", "enterprise"] = "standard"
+    language: str | None = None
     intent: str
     category: str
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    summary: str = ""
+    key_issues: list[str] = Field(default_factory=list)
+    needs_review: bool = False
     sentiment: SentimentLabel
     sentiment_score: float = Field(ge=-1.0, le=1.0)
+    urgency_cues: list[str] = Field(default_factory=list)
     needs_escalation: bool
     escalation_reasons: list[str] = Field(default_factory=list)
 
@@ -177,9 +188,11 @@ class CrmRecordUpdated(Event):
     """The CRM record for a ticket changed; version grows by one per applied change."""
 
     ticket_id: str
+    customer_id: str | None = None
     crm_record_id: str
     version: NonNegativeInt
     fields_changed: list[str]
+    about_event_id: str | None = Field(default=None, description="The event merged into the case.")
 
 
 class ResponseDrafted(Event):
