@@ -329,8 +329,8 @@ class LocalStack:
         creator = CREATORS.get(resource_type)
         if creator is None:
             msg = (
-                f"{logical_id}: no local creator for {resource_type}; add one to supportflow/local/resources.py"
-                " or list the type in NOT_EMULATED with the reason"
+                f"{logical_id}: no local creator for {resource_type}; add one to its service's module in"
+                " supportflow/local/resources/ or list the type in NOT_EMULATED with the reason"
             )
             raise TemplateError(msg)
         properties = resolver.resolve(body.get("Properties") or {})
@@ -450,7 +450,7 @@ class LocalStack:
         command = [
             sys.executable,
             "-m",
-            "supportflow.local.consumer",
+            "workers.shared.runtime.consumer",
             "--queue-url",
             queue_url,
             "--handler",
