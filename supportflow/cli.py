@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from supportflow.local.logs import configure_json_logging
+from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
     from supportflow.local.stack import LocalStack

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from supportflow.local.bridges import target_payload
-from supportflow.local.consumer import failed_message_ids
 from supportflow.local.intrinsics import Resolver, Scope, TemplateError, creation_order, evaluate_conditions
 from supportflow.local.resources import Bridge
 from supportflow.local.template import effective_parameters, localise_paths
+from workers.shared.runtime.consumer import failed_message_ids
 
 
 def _resolver(**refs: Any) -> Resolver:

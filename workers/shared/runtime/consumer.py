@@ -1,9 +1,9 @@
 """Long-polling SQS consumer that invokes a Lambda handler with the exact Lambda SQS event.
 
-Locally, the stack runs one of these per function (in its own process, with the function's
-environment). In production the same module is an ECS worker's entry point::
+The ECS entry point of every SQS worker, and what the local stack runs per function (in its own
+process, with the function's environment)::
 
-    python -m supportflow.local.consumer --queue-url URL --handler workers.intake.handler.lambda_handler
+    python -m workers.shared.runtime.consumer --queue-url URL --handler workers.intake.handler.lambda_handler
 
 It follows the Lambda event source mapping semantics: BatchSize, MaximumBatchingWindowInSeconds,
 ReportBatchItemFailures (delete what succeeded, leave what failed; a raised exception leaves the
@@ -32,7 +32,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from supportflow.local.logs import configure_json_logging
+from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("supportflow.consumer")
 
 Handler = Callable[[dict[str, Any], Any], Any]
+ENTRY_MODULE = "workers.shared.runtime.consumer"
 SQS_MAX_RECEIVE = 10
 SQS_MAX_WAIT_SECONDS = 20
 # Lambda copies these system attributes into each record's ``attributes`` when SQS returns them.
@@ -79,6 +80,50 @@ class ConsumerConfig:
     ready_file: Path | None = None
     # Locally: stop when the stack that spawned us is gone (even if it was SIGKILLed).
     parent_pid: int | None = None
+
+    @classmethod
+    def from_argv(cls, argv: Sequence[str] | None = None) -> ConsumerConfig:
+        """Parse a command line (unset options fall back to the environment an ECS task sets)."""
+        return _parse_args(argv)
+
+    def to_argv(self) -> list[str]:
+        """The command-line options that :meth:`from_argv` turns back into this config."""
+        argv = [
+            "--queue-url",
+            self.queue_url,
+            "--handler",
+            self.handler,
+            "--function-name",
+            self.function_name,
+            "--batch-size",
+            str(self.batch_size),
+            "--batching-window",
+            str(self.batching_window_seconds),
+            "--report-batch-item-failures" if self.report_batch_item_failures else "--no-report-batch-item-failures",
+            "--timeout",
+            str(self.timeout_seconds),
+            "--memory",
+            str(self.memory_mb),
+            "--wait-time",
+            str(self.wait_time_seconds),
+            "--event-shape",
+            self.event_shape,
+        ]
+        optional = {
+            "--function-arn": self.function_arn,
+            "--event-source-arn": self.event_source_arn,
+            "--retry-delay": self.retry_delay_seconds,
+            "--ready-file": self.ready_file,
+            "--parent-pid": self.parent_pid,
+        }
+        for flag, value in optional.items():
+            if value is not None:
+                argv += [flag, str(value)]
+        return argv
+
+    def command_line(self, python: str = sys.executable) -> list[str]:
+        """The full command that runs this consumer: ``python -m workers.shared.runtime.consumer ...``."""
+        return [python, "-m", ENTRY_MODULE, *self.to_argv()]
 
 
 class LambdaContext:
@@ -409,7 +454,7 @@ class QueueConsumer:
 def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
     env = os.environ.get
     parser = argparse.ArgumentParser(
-        prog="python -m supportflow.local.consumer",
+        prog=f"python -m {ENTRY_MODULE}",
         description="Poll an SQS queue and invoke a Lambda handler with Lambda's SQS event semantics.",
     )
     parser.add_argument("--queue-url", default=env("CONSUMER_QUEUE_URL"), required=not env("CONSUMER_QUEUE_URL"))
@@ -425,7 +470,7 @@ def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
     parser.add_argument("--batching-window", type=float, default=float(env("CONSUMER_BATCHING_WINDOW", "0")))
     parser.add_argument(
         "--report-batch-item-failures",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=env("CONSUMER_REPORT_BATCH_ITEM_FAILURES", "").lower() == "true",
     )
     parser.add_argument("--timeout", type=int, default=int(env("CONSUMER_TIMEOUT", "30")))
@@ -471,7 +516,7 @@ def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse options, import the handler (failing loudly), poll until SIGTERM."""
-    config = _parse_args(argv)
+    config = ConsumerConfig.from_argv(argv)
     configure_json_logging(service=f"consumer:{config.function_name}")
     try:
         handler = load_handler(config.handler)
