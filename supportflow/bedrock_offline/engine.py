@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportflow.bedrock_offline.conversation import Conversation, ToolSpec
+from supportflow.bedrock_offline.labels import humanise
 from supportflow.bedrock_offline.nlp import (
     SENTIMENT_LABELS,
     Brain,
@@ -20,7 +21,6 @@ from supportflow.bedrock_offline.nlp import (
     dates,
     detect_language,
     emails,
-    humanise,
     identifiers,
     keywords,
     numbers,

