@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from supportflow.local.foreach import expand_language_extensions
 from supportflow.local.intrinsics import TemplateError
 
 # The translator rejects local paths; functions never run from S3 locally, so any bucket name will do.
@@ -24,7 +25,7 @@ _CODE_PROPERTIES = {
 
 @dataclass(frozen=True)
 class Template:
-    """A template as the local stack deploys it: the SAM source, its CloudFormation translation, parameters."""
+    """A template as the local stack deploys it: the SAM source (loops unrolled), its translation, parameters."""
 
     path: Path
     source: dict[str, Any]
@@ -65,6 +66,8 @@ def load_template(
     declared = source.get("Parameters") or {}
     defaults = {name: value for name, value in (default_overrides or {}).items() if name in declared}
     parameters = effective_parameters(source, {**defaults, **(parameter_overrides or {})})
+    # CloudFormation runs AWS::LanguageExtensions (Fn::ForEach) before the SAM transform; so do we.
+    source = expand_language_extensions(source, parameters)
     translated = translate(localise_paths(source, path.parent), parameters) if _is_sam(source) else source
     return Template(
         path=path,
