@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from supportflow.bedrock_offline import eventstream
+from supportflow.bedrock_offline.brain import Brain
 from supportflow.bedrock_offline.conversation import (
     BedrockError,
     Conversation,
@@ -24,7 +25,6 @@ from supportflow.bedrock_offline.conversation import (
 )
 from supportflow.bedrock_offline.engine import Completion, Engine, count_input_tokens
 from supportflow.bedrock_offline.faults import FAULT_HEADER, HTTP_FAULTS, FaultPlan
-from supportflow.bedrock_offline.nlp import Brain
 from supportflow.bedrock_offline.routing import (
     BANK_HEADER,
     Request,

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from supportflow.bedrock_offline.brain import Brain
 from supportflow.bedrock_offline.faults import FaultPlan, FaultRule
-from supportflow.bedrock_offline.nlp import Brain
 from supportflow.bedrock_offline.operations import BedrockApp
 from supportflow.bedrock_offline.routing import BANK_HEADER, Request, Response
 

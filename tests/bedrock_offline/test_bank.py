@@ -23,8 +23,9 @@ from supportflow.bedrock_offline.bank import (
     split,
     subsample,
 )
+from supportflow.bedrock_offline.brain import Brain
+from supportflow.bedrock_offline.classify import knn
 from supportflow.bedrock_offline.labels import label_prompts
-from supportflow.bedrock_offline.nlp import Brain
 from supportflow.bedrock_offline.server import BANK_HEADER, OfflineBedrock, get_brain
 from supportflow.bedrock_offline.vector_files import model_identity, read_shipped, texts_digest, write_shipped
 
@@ -168,8 +169,8 @@ def test_knn_stays_within_the_sources_of_the_offered_labels(brain: Brain) -> Non
     bank = brain.bank
     query = brain.embedder.embed([mask_identifiers("my card has not arrived yet")])[0]
     # A Bitext label set: banking77 rows (the nearest ones here) must not crowd out or vote.
-    votes = Brain._knn(query, ["get_refund", "track_order"], ["get_refund", "track_order"], bank)
+    votes = knn(query, ["get_refund", "track_order"], ["get_refund", "track_order"], bank)
     assert votes.sum() == pytest.approx(1.0)
     mixed = ["card_arrival", "track_order"]
-    votes = Brain._knn(query, mixed, mixed, bank)
+    votes = knn(query, mixed, mixed, bank)
     assert votes[0] > votes[1]
