@@ -1,36 +1,59 @@
-"""PII redaction: runs before any model or log sees ticket text."""
+"""PII redaction: runs before any model or log sees ticket text.
+
+Candidates are found loosely (any script, any case, spaces / dots / dashes / no separators) and
+confirmed by well-kept validators rather than by the pattern: ``python-stdnum`` for IBANs (country
+length and mod 97), payment cards (Luhn) and US SSNs, Google's ``phonenumbers`` for phone numbers
+(valid for one of the regions in play, national prefix where the region's numbering requires it).
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-# 13-19 digits, optionally grouped by spaces or dashes; confirmed with the Luhn check below.
-CARD_CANDIDATE = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
-US_SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
-# International (+44 20 7946 0958), North American ((415) 555-0132, 415 555 0132, 1-800-555-0199) and
-# national trunk-prefix groupings (020 7946 0958, 07700 900123, (02) 9876 5432, 06 12 34 56 78).
-# Bare digit runs, and anything right after "#", are left alone: they are usually order or ticket ids.
-PHONE = re.compile(
-    r"(?<![\w+#])(?:"
-    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
-    r"|(?:1[ .-])?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}"
-    r"|\(0\d{1,4}\) ?\d{3,4} ?\d{3,4}"
-    r"|0\d(?:[ .]\d{2}){4}"
-    r"|0\d{1,4} \d{3,4} ?\d{3,4}"
-    r")(?!\w)"
-)
-# A number counts as a phone number without a recognisable grouping only right after a word that says
+import phonenumbers
+from stdnum import iban, luhn
+from stdnum.us import ssn
+
+# Unicode-aware: \w covers every script's letters and digits (josé.müller@exämple.de, 用户@例子.广告).
+EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@(?:[\w-]+\.)+\w{2,}")
+# Two letters, two check digits, then 11-30 letters or digits in groups of any separator; confirmed by stdnum.
+IBAN_CANDIDATE = re.compile(r"(?i)(?<!\w)[a-z]{2}\d{2}(?:[ .-]?[a-z0-9]){11,30}")
+# 13-19 digits, grouped by spaces, dots or dashes (or not at all); confirmed by the Luhn check.
+CARD_CANDIDATE = re.compile(r"(?<![\w#-])\d(?:[ .-]?\d){12,18}(?![\w-])")
+SSN_CANDIDATE = re.compile(r"(?<![\w#-])\d{3}([ -])\d{2}\1\d{4}(?![\w-])")
+# A number counts as a phone number without being valid for a region only right after a word that says
 # so ("call me at 555-0132", "mobile 4155550132"), unless an id word sits in between ("call about order 123").
 CUED_PHONE = re.compile(
     r"(?i)(?P<cue>\b(?:call|phone|tel|telephone|mobile|cell|whatsapp|text|sms|reach me)\b(?P<gap>[^\d\n#]{0,20}))"
-    r"(?P<number>\d[\d .-]{5,16}\d)\b"
+    r"(?P<number>\+?\d[\d .-]{5,16}\d)\b"
 )
+# A number right after '#' is an order or ticket id (#8841, #A-10023), whatever it looks like. After a word
+# such as "order" it is not exempt: an "order number" that is a valid phone or card number is redacted.
+_ID_BEFORE = re.compile(r"#\s?$")
 _ID_WORDS = re.compile(r"(?i)\b(?:order|invoice|ticket|ref|reference|tracking|account|case|number of)\b")
+_SEPARATOR = re.compile(r"[ .-]")
+_MIN_PHONE_DIGITS = 7
+
+# Regions whose national formats are tried when the customer's own is unknown; international (+…)
+# numbers are found whatever the region.
+DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "AU", "IN", "BR")
+_REGIONS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": ("US", "GB", "AU", "CA", "IE", "IN"),
+    "fr": ("FR", "BE", "CH", "CA"),
+    "de": ("DE", "AT", "CH"),
+    "es": ("ES", "MX", "AR", "CO"),
+    "pt": ("PT", "BR"),
+    "it": ("IT", "CH"),
+    "nl": ("NL", "BE"),
+    "pl": ("PL",),
+    "sv": ("SE",),
+    "ja": ("JP",),
+    "zh": ("CN", "TW", "HK"),
+    "ko": ("KR",),
+}
 
 
 @dataclass(frozen=True)
@@ -43,47 +66,142 @@ class Redacted:
 
 def luhn_valid(digits: str) -> bool:
     """True if the digit string passes the Luhn checksum used by payment cards."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    return digits.isdigit() and luhn.is_valid(digits)
 
 
-def redact_pii(text: str) -> Redacted:
-    """Replace emails, payment cards, IBANs, SSNs and phone numbers with [EMAIL], [CARD], …"""
-    counts: Counter[str] = Counter()
+def phone_regions(country: str | None = None, language: str | None = None) -> tuple[str, ...]:
+    """The regions whose national phone formats apply: the customer's first, then the default set."""
+    regions: list[str] = []
+    if country and len(country) == 2 and country.isalpha():
+        regions.append(country.upper())
+    if language:
+        primary, _, rest = language.replace("_", "-").partition("-")
+        subtag = rest.split("-")[-1] if rest else ""
+        if len(subtag) == 2 and subtag.isalpha():
+            regions.append(subtag.upper())
+        regions.extend(_REGIONS_BY_LANGUAGE.get(primary.lower(), ()))
+    regions.extend(DEFAULT_REGIONS)
+    return tuple(dict.fromkeys(regions))
 
-    def replace_card(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            counts["card"] += 1
-            return "[CARD]"
-        return match.group(0)
 
-    def counted(kind: str, placeholder: str) -> Callable[[re.Match[str]], str]:
-        def replace(_: re.Match[str]) -> str:
-            counts[kind] += 1
-            return placeholder
+def _is_id_context(text: str, start: int) -> bool:
+    return bool(_ID_BEFORE.search(text[max(0, start - 24) : start]))
 
-        return replace
 
-    text = EMAIL.sub(counted("email", "[EMAIL]"), text)
-    text = CARD_CANDIDATE.sub(replace_card, text)
-    text = IBAN.sub(counted("iban", "[IBAN]"), text)
-    text = US_SSN.sub(counted("ssn", "[SSN]"), text)
-    text = PHONE.sub(counted("phone", "[PHONE]"), text)
+def _group_ends(candidate: str) -> Iterable[int]:
+    """Where a candidate may end, longest first: its end, then before each separator."""
+    yield len(candidate)
+    for match in reversed(list(_SEPARATOR.finditer(candidate))):
+        yield match.start()
+
+
+def _every_end(candidate: str) -> Iterable[int]:
+    """Where a candidate may end, longest first: after any letter or digit."""
+    return (end for end in range(len(candidate), 0, -1) if candidate[end - 1].isalnum())
+
+
+def _replace_confirmed(
+    text: str,
+    pattern: re.Pattern[str],
+    confirm: Callable[[str], bool],
+    ends: Callable[[str], Iterable[int]],
+    placeholder: str,
+) -> tuple[str, int]:
+    """Replace the longest confirmed prefix of each candidate; candidates that never confirm stay."""
+    pieces: list[str] = []
+    count = 0
+    position = 0
+    while match := pattern.search(text, position):
+        candidate = match.group(0)
+        end = next((end for end in ends(candidate) if confirm(candidate[:end])), None)
+        if end is None or _is_id_context(text, match.start()):
+            pieces.append(text[position : match.start() + 1])
+            position = match.start() + 1
+            continue
+        pieces.append(text[position : match.start()] + placeholder)
+        count += 1
+        position = match.start() + end
+    pieces.append(text[position:])
+    return "".join(pieces), count
+
+
+def _iban_confirmed(candidate: str) -> bool:
+    return iban.is_valid(_SEPARATOR.sub("", candidate).upper())
+
+
+def _card_confirmed(candidate: str) -> bool:
+    digits = _SEPARATOR.sub("", candidate)
+    return 13 <= len(digits) <= 19 and luhn_valid(digits)
+
+
+def _ssn_confirmed(candidate: str) -> bool:
+    return ssn.is_valid(_SEPARATOR.sub("", candidate))
+
+
+def _phone_spans(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
+    """Spans of numbers valid in one of ``regions`` (and not written where an id belongs)."""
+    if sum(char.isdigit() for char in text) < _MIN_PHONE_DIGITS:
+        return []
+    spans: list[tuple[int, int]] = []
+    for region in regions:
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            if not _is_id_context(text, match.start) and not text[match.end : match.end + 1].isalnum():
+                spans.append((match.start, match.end))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _replace_phones(text: str, regions: Sequence[str]) -> tuple[str, int]:
+    spans = _phone_spans(text, regions)
+    for start, end in reversed(spans):
+        text = f"{text[:start]}[PHONE]{text[end:]}"
+    count = len(spans)
 
     def replace_cued(match: re.Match[str]) -> str:
+        nonlocal count
         digits = re.sub(r"\D", "", match.group("number"))
-        if _ID_WORDS.search(match.group("gap")) or not 7 <= len(digits) <= 15:
+        if _ID_WORDS.search(match.group("gap")) or not _MIN_PHONE_DIGITS <= len(digits) <= 15:
             return match.group(0)
-        counts["phone"] += 1
+        count += 1
         return f"{match.group('cue')}[PHONE]"
 
-    text = CUED_PHONE.sub(replace_cued, text)
-    return Redacted(text=text, counts=dict(counts))
+    return CUED_PHONE.sub(replace_cued, text), count
+
+
+def redact_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Redacted:
+    """Replace emails, IBANs, payment cards, SSNs and phone numbers with [EMAIL], [IBAN], [CARD], …"""
+    counts: Counter[str] = Counter()
+    text, counts["email"] = EMAIL.subn("[EMAIL]", text)
+    # IBANs before cards: an IBAN's digits can hold a Luhn-valid run.
+    text, counts["iban"] = _replace_confirmed(text, IBAN_CANDIDATE, _iban_confirmed, _every_end, "[IBAN]")
+    text, counts["card"] = _replace_confirmed(text, CARD_CANDIDATE, _card_confirmed, _group_ends, "[CARD]")
+    text, counts["ssn"] = _replace_confirmed(text, SSN_CANDIDATE, _ssn_confirmed, _group_ends, "[SSN]")
+    text, counts["phone"] = _replace_phones(text, regions)
+    return Redacted(text=text, counts={kind: count for kind, count in counts.items() if count})
+
+
+_WHOLE_PHONE = re.compile(r"\+?[\d ().-]{7,24}")
+
+
+def identifier_pii(value: str, regions: Sequence[str] = DEFAULT_REGIONS) -> str | None:
+    """The PII kind an identifier *is* (an email, a phone or card number), or None for an opaque id."""
+    if EMAIL.search(value):
+        return "email"
+    if _WHOLE_PHONE.fullmatch(value):
+        digits = re.sub(r"\D", "", value)
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            return "card"
+        for region in regions:
+            try:
+                number = phonenumbers.parse(value, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                return "phone"
+    return None
