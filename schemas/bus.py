@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.envelope import Event
+from schemas.errors import MisroutedEvent
+
+E = TypeVar("E", bound=Event)
 
 
 class BusEvent(BaseModel):
@@ -31,11 +34,15 @@ class BusEvent(BaseModel):
         value = self.detail.get("correlation_id")
         return value if isinstance(value, str) else None
 
-    def parse_detail(self, event_type: type[Event]) -> Event:
-        """Validate ``detail`` as ``event_type``; raises if the detail-type or the fields do not match."""
-        if self.detail_type != event_type.detail_type:
-            msg = f"expected detail-type {event_type.detail_type!r}, got {self.detail_type!r}"
-            raise ValueError(msg)
+    def expect(self, *event_types: type[Event]) -> None:
+        """Raise ``MisroutedEvent`` unless this event's detail-type is one of ``event_types``."""
+        expected = {event_type.detail_type for event_type in event_types}
+        if self.detail_type not in expected:
+            raise MisroutedEvent(self.detail_type, expected)
+
+    def parse_detail(self, event_type: type[E]) -> E:
+        """Validate ``detail`` as ``event_type``; ``MisroutedEvent`` or ``ValidationError`` if it does not match."""
+        self.expect(event_type)
         return event_type.from_detail(self.detail)
 
 

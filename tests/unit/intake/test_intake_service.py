@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from schemas import BusEvent, TicketAccepted, TicketRejected
+from schemas import BusEvent, TicketAccepted, TicketRejected, TicketSubmitted
 from tests.unit.fakes import FakeLambdaContext, InMemoryIdempotencyStore
-from workers.intake import bootstrap
-from workers.intake.handler import lambda_handler
+from workers.intake import handler as intake_handler
 from workers.intake.logic import IntakeService, MisroutedEvent
+from workers.intake.wiring import build_app
 from workers.shared.publisher import InMemoryPublisher
+from workers.shared.runtime.readers import BusEventReader
+from workers.shared.runtime.worker import SqsWorker, sqs_bus_worker
 from workers.shared.settings import IdempotentWorkerSettings
 
 LoadEvent = Callable[[str], dict[str, Any]]
 
 
 @pytest.fixture
-def publisher() -> Iterator[InMemoryPublisher]:
-    fake = InMemoryPublisher()
+def publisher() -> InMemoryPublisher:
+    return InMemoryPublisher()
+
+
+@pytest.fixture
+def lambda_handler(publisher: InMemoryPublisher) -> SqsWorker[BusEvent]:
+    """Intake's handler exactly as handler.py builds it, wired to a fake bus and an in-memory idempotency store."""
     settings = IdempotentWorkerSettings(event_bus_name="bus", idempotency_table_name="idempotency")
-    bootstrap.set_app(bootstrap.build_app(settings, publisher=fake, persistence=InMemoryIdempotencyStore()))
-    yield fake
-    bootstrap.set_app(None)
+    store = InMemoryIdempotencyStore()
+    return sqs_bus_worker(
+        consumes=TicketSubmitted, build=lambda: build_app(settings, publisher=publisher, persistence=store)
+    )
 
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
@@ -84,14 +92,25 @@ def test_other_detail_types_are_a_wiring_fault(load_event: LoadEvent) -> None:
         IntakeService(InMemoryPublisher()).process(BusEvent.model_validate(load_event("TicketAccepted")))
 
 
-def test_handler_fails_only_the_poison_record(publisher: InMemoryPublisher, load_event: LoadEvent) -> None:
+def test_handler_module_is_the_runtime_reading_ticket_submitted() -> None:
+    # Given intake's handler module, Then its handler is the shared runtime reading TicketSubmitted bus events
+    handler = intake_handler.lambda_handler
+    assert isinstance(handler, SqsWorker)
+    assert handler.reader == BusEventReader((TicketSubmitted,))
+
+
+def test_handler_fails_only_the_poison_record(
+    lambda_handler: SqsWorker[BusEvent], publisher: InMemoryPublisher, load_event: LoadEvent
+) -> None:
     first, second = load_event("tickets/T-2003"), load_event("tickets/T-2005")
     response = lambda_handler(sqs_event(json.dumps(first), "{not json", json.dumps(second)), FakeLambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert [event.detail_type for event in publisher.published] == ["TicketAccepted", "TicketAccepted"]
 
 
-def test_redelivered_message_publishes_once(publisher: InMemoryPublisher, load_event: LoadEvent) -> None:
+def test_redelivered_message_publishes_once(
+    lambda_handler: SqsWorker[BusEvent], publisher: InMemoryPublisher, load_event: LoadEvent
+) -> None:
     body = json.dumps(load_event("tickets/T-2001"))
     lambda_handler(sqs_event(body), FakeLambdaContext())
     lambda_handler(sqs_event(body), FakeLambdaContext())
@@ -105,7 +124,9 @@ def test_missing_settings_fail_loudly_at_start(monkeypatch: pytest.MonkeyPatch) 
         IdempotentWorkerSettings()
 
 
-def test_upstream_retry_with_a_new_bus_id_publishes_once(publisher: InMemoryPublisher, load_event: LoadEvent) -> None:
+def test_upstream_retry_with_a_new_bus_id_publishes_once(
+    lambda_handler: SqsWorker[BusEvent], publisher: InMemoryPublisher, load_event: LoadEvent
+) -> None:
     retried = load_event("tickets/T-2001")
     retried["id"] = "another-bus-id"
     lambda_handler(sqs_event(json.dumps(load_event("tickets/T-2001"))), FakeLambdaContext())

@@ -1,0 +1,199 @@
+"""One function builds an SQS worker's Lambda handler from its wiring.
+
+The handler owns everything a queue worker repeats: Powertools Logger / Tracer / Metrics, partial
+batch failures, reading each record (``readers``), once-only processing keyed on the producer's event
+id with a typed stored result, and building the worker's app once per cold start. A worker supplies
+its logic and a ``build`` function (its wiring); its ``handler.py`` is one assignment::
+
+    lambda_handler = sqs_worker(consumes=TicketClassified, build=build_app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from schemas.bus import BusEvent
+from schemas.envelope import Event
+from workers.shared.runtime.batch import LoggedBatchProcessor
+from workers.shared.runtime.readers import BusEventReader, Delivery, EventReader, RecordReader
+
+M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=Event)
+
+DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+class InvocationContext(Protocol):
+    """What the handler reads of a context: Lambda's object, the consumer's stand-in, a test's fake."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation times out."""
+
+
+class Emitted(BaseModel):
+    """One event a worker published: enough to log, count and answer a redelivery with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    detail_type: str
+    event_id: str
+
+
+class Outcome(BaseModel):
+    """What a worker did with one message; stored by idempotency and returned for a redelivery."""
+
+    model_config = ConfigDict(frozen=True)
+
+    emitted: tuple[Emitted, ...] = ()
+
+    @classmethod
+    def of(cls, events: Event | Sequence[Event] | None) -> Outcome:
+        """The outcome of publishing ``events`` (one, several or none)."""
+        if events is None:
+            return cls()
+        published = [events] if isinstance(events, Event) else list(events)
+        return cls(emitted=tuple(Emitted(detail_type=e.detail_type, event_id=e.event_id) for e in published))
+
+
+@dataclass(frozen=True)
+class WorkerApp(Generic[M]):
+    """A worker's wired app: its logic for one message, and where idempotency records live.
+
+    ``handle`` publishes what it emits (through the worker's publisher port) and returns it; it raises
+    to fail the record, so SQS retries it and the DLQ catches it.
+    """
+
+    handle: Callable[[M], Event | Sequence[Event] | None]
+    persistence: BasePersistenceLayer
+    idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+
+
+@dataclass(frozen=True)
+class _Running(Generic[M]):
+    """The app as the handler runs it: once-only entry point and the config that needs each context."""
+
+    idempotency: IdempotencyConfig
+    process_once: Callable[[Delivery[M]], Outcome]
+
+
+class SqsWorker(Generic[M]):
+    """A Lambda handler for an SQS queue of one worker: call it with the SQS event and the context.
+
+    The app is built on the first invocation and kept for the life of the process (one cold start),
+    so tests and the emulator can set the environment first, and a test builds its own handler.
+    """
+
+    def __init__(self, reader: RecordReader[M], build: Callable[[], WorkerApp[M]], service: str | None = None) -> None:
+        self._reader = reader
+        self._build = build
+        self._running: _Running[M] | None = None
+        self._processor = LoggedBatchProcessor()
+        self.logger = Logger(service=service)
+        self.tracer = Tracer(service=service)
+        self.metrics = Metrics(service=service)
+        self._record_handler = self.tracer.capture_method(self._handle_record)
+        self._handler = self.logger.inject_lambda_context(clear_state=True)(
+            self.tracer.capture_lambda_handler(
+                self.metrics.log_metrics(capture_cold_start_metric=True)(self._handle_batch)
+            )
+        )
+
+    @property
+    def reader(self) -> RecordReader[M]:
+        """How this worker reads its messages."""
+        return self._reader
+
+    def __call__(self, event: dict[str, Any], context: InvocationContext) -> PartialItemFailureResponse:
+        """SQS batch in, partial batch failures out."""
+        response: PartialItemFailureResponse = self._handler(event, cast(LambdaContext, context))
+        return response
+
+    def app(self) -> _Running[M]:
+        """The app of this process, built on first use."""
+        if self._running is None:
+            self._running = self._start(self._build())
+            self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
+        return self._running
+
+    def _start(self, app: WorkerApp[M]) -> _Running[M]:
+        config = IdempotencyConfig(
+            event_key_jmespath=self._reader.idempotency_key, expires_after_seconds=app.idempotency_ttl_seconds
+        )
+
+        def process(envelope: BaseModel, message: M) -> Outcome:
+            del envelope  # the idempotency key is read from it; the logic takes the message
+            return Outcome.of(app.handle(message))
+
+        once = idempotent_function(
+            process,
+            data_keyword_argument="envelope",
+            persistence_store=app.persistence,
+            config=config,
+            output_serializer=PydanticSerializer(Outcome),
+        )
+
+        def process_once(delivery: Delivery[M]) -> Outcome:
+            outcome: Outcome = once(envelope=delivery.envelope, message=delivery.message)
+            return outcome
+
+        return _Running(idempotency=config, process_once=process_once)
+
+    def _handle_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        self.app().idempotency.register_lambda_context(context)
+        return process_partial_response(
+            event=event, record_handler=self._record_handler, processor=self._processor, context=context
+        )
+
+    def _handle_record(self, record: SQSRecord) -> None:
+        delivery = self._reader.read(record.body)
+        self.logger.append_keys(correlation_id=delivery.correlation_id)
+        try:
+            outcome = self.app().process_once(delivery)
+            for emitted in outcome.emitted:
+                self.metrics.add_metric(name=emitted.detail_type, unit=MetricUnit.Count, value=1)
+            self.logger.info(
+                "message processed",
+                extra={"message_id": record.message_id, "emitted": [e.model_dump() for e in outcome.emitted]},
+            )
+        finally:
+            self.logger.remove_keys(["correlation_id"])
+
+
+def sqs_worker_reading(
+    reader: RecordReader[M], build: Callable[[], WorkerApp[M]], service: str | None = None
+) -> SqsWorker[M]:
+    """The handler of a worker whose messages ``reader`` parses (the seam for non-bus messages)."""
+    return SqsWorker(reader, build, service)
+
+
+def sqs_worker(*, consumes: type[E], build: Callable[[], WorkerApp[E]], service: str | None = None) -> SqsWorker[E]:
+    """The handler of a worker that takes the typed event in each bus event's detail."""
+    return SqsWorker(EventReader(consumes), build, service)
+
+
+def sqs_bus_worker(
+    *, consumes: type[Event], build: Callable[[], WorkerApp[BusEvent]], service: str | None = None
+) -> SqsWorker[BusEvent]:
+    """The handler of a worker that takes the bus event itself (to answer even an invalid detail)."""
+    return SqsWorker(BusEventReader((consumes,)), build, service)
