@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.observe import load_event, put_bus_event, queue_depth, take_messages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +42,12 @@ def _boot_seconds(runs: int = 3) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        with LocalStack.start(workers=False, bedrock=False, stage=f"b{uuid.uuid4().hex[:6]}"):
+        with EmulatedStack.start(workers=False, bedrock=False, stage=f"b{uuid.uuid4().hex[:6]}"):
             times.append(time.perf_counter() - started)
     return times
 
 
-def _latency(stack: LocalStack, window: float) -> list[float]:
+def _latency(stack: EmulatedStack, window: float) -> list[float]:
     sqs = stack.clients.sqs
     capture = sqs.create_queue(QueueName=f"bench-capture-{uuid.uuid4().hex[:6]}")["QueueUrl"]
     key = f"bench-latency-{uuid.uuid4().hex[:6]}"
@@ -73,7 +73,7 @@ def _latency(stack: LocalStack, window: float) -> list[float]:
     return [c.json["seen"] - sent[c.json["body"]["detail"]["correlation_id"]] for c in captured]
 
 
-def _throughput(stack: LocalStack, handler: str, bodies: list[str]) -> float:
+def _throughput(stack: EmulatedStack, handler: str, bodies: list[str]) -> float:
     sqs = stack.clients.sqs
     url = sqs.create_queue(QueueName=f"bench-tp-{uuid.uuid4().hex[:6]}")["QueueUrl"]
     for start in range(0, len(bodies), 10):
@@ -115,7 +115,7 @@ def main() -> None:
     started = time.perf_counter()
     # Worker logs (Powertools JSON on stdout) would bury the table.
     log_dir = Path(tempfile.mkdtemp(prefix="bench-local-stack-"))
-    with LocalStack.start(workers=True, stage=f"b{uuid.uuid4().hex[:6]}", log_dir=log_dir) as stack:
+    with EmulatedStack.start(workers=True, stage=f"b{uuid.uuid4().hex[:6]}", log_dir=log_dir) as stack:
         rows.append(("boot with offline Bedrock + workers ready", f"{time.perf_counter() - started:.2f} s"))
         with stack.paused("IntakeFunction"):
             for window in (0.0, 1.0):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
-    from supportflow.local.stack import LocalStack
+    from supportflow.local.stack import EmulatedStack
 
 DEFAULT_BEDROCK_PORT = 8766
 
@@ -46,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
             metavar="NAME=VALUE",
             help="override a template parameter (repeatable)",
         )
+        command.add_argument(
+            "--target",
+            choices=["embedded", "localstack", "endpoint"],
+            default=None,
+            help="where to deploy: embedded moto (default), a running LocalStack (found as localstack-client"
+            " finds it: $LOCALSTACK_HOST, default localhost:4566), or --endpoint-url / $AWS_ENDPOINT_URL;"
+            " default: $SUPPORTFLOW_TARGET, else endpoint when AWS_ENDPOINT_URL is set, else embedded",
+        )
+        command.add_argument("--endpoint-url", default=None, help="the endpoint of --target localstack / endpoint")
         command.add_argument(
             "--retry-delay",
             type=int,
@@ -80,17 +89,41 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     return parameters
 
 
-def _start_stack(args: argparse.Namespace, *, workers: bool, log_dir: Path | None) -> LocalStack:
-    from supportflow.local.stack import DEFAULT_TEMPLATE, LocalStack  # noqa: PLC0415 - keeps `bedrock` light
+def _start_stack(args: argparse.Namespace, *, workers: bool, log_dir: Path | None) -> EmulatedStack:
+    from supportflow.local.stack import DEFAULT_TEMPLATE, EmulatedStack  # noqa: PLC0415 - keeps `bedrock` light
+    from supportflow.local.targets import TargetError  # noqa: PLC0415
 
-    return LocalStack.start(
-        template=args.template or DEFAULT_TEMPLATE,
-        stage=args.stage,
-        parameters=_parameters(args.param),
-        workers=workers,
-        retry_delay_seconds=args.retry_delay,
-        log_dir=log_dir,
-    )
+    try:
+        return EmulatedStack.start(
+            template=args.template or DEFAULT_TEMPLATE,
+            target=args.target,
+            endpoint_url=args.endpoint_url,
+            stage=args.stage,
+            parameters=_parameters(args.param),
+            workers=workers,
+            retry_delay_seconds=args.retry_delay,
+            log_dir=log_dir,
+        )
+    except TargetError as error:
+        raise SystemExit(f"supportflow: {error}") from error
+
+
+def _say_worker_events(stack: EmulatedStack) -> None:
+    """Print what the supervisor does, so a dead worker is never silently 'served'."""
+    from supportflow.local.supervisor import WorkerEvent  # noqa: PLC0415
+
+    def say(event: WorkerEvent) -> None:
+        if event.kind == "died":
+            print(
+                f"worker {event.key} died (exit code {event.exit_code}); restarting in {event.delay_seconds:.1f} s",
+                flush=True,
+            )
+        elif event.kind == "restarted":
+            print(f"worker {event.key} restarted (restart {event.restarts})", flush=True)
+        else:
+            print(f"worker {event.key} keeps dying (exit code {event.exit_code}); NOT restarted", flush=True)
+
+    stack.supervisor.listeners.append(say)
 
 
 def _wait_for_signal() -> None:
@@ -110,7 +143,8 @@ def _up(args: argparse.Namespace) -> int:
     print("booting the local stack...", flush=True)
     with _start_stack(args, workers=not args.no_workers, log_dir=args.log_dir) as stack:
         print(describe(stack), flush=True)
-        print("serving; Ctrl-C to stop", flush=True)
+        _say_worker_events(stack)
+        print("serving; Ctrl-C to stop (a worker that dies is restarted, and said so here)", flush=True)
         _wait_for_signal()
     print("stopped.", flush=True)
     return 0
@@ -129,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"booting the local stack (worker logs: {log_dir})...", flush=True)
     with _start_stack(args, workers=True, log_dir=log_dir) as stack:
         print(describe(stack), flush=True)
+        _say_worker_events(stack)
         print(f"\nreplaying {len(samples)} tickets...", flush=True)
         finished = 0
 
@@ -143,6 +178,7 @@ def _run(args: argparse.Namespace) -> int:
 
         report = replay(stack, samples, timeout=args.timeout, progress=show)
         stack.check_workers()
+        restarts = dict(stack.supervisor.restarts)
     print(_table(report.rows()))
     totals = ", ".join(f"{count} {outcome}" for outcome, count in sorted(report.totals().items()))
     print(f"\n{len(report.runs)} tickets: {totals}")
@@ -150,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
         f"boot {report.boot_seconds:.2f} s, replay {report.replay_seconds:.2f} s, "
         f"total {time.monotonic() - started:.2f} s"
     )
+    if restarts:
+        print("worker restarts: " + ", ".join(f"{key} x{count}" for key, count in sorted(restarts.items())))
     problems = report.problems()
     for ticket_id, issues in problems.items():
         print(f"PROBLEM {ticket_id}: {'; '.join(issues)}", file=sys.stderr)
@@ -170,11 +208,11 @@ def _bedrock(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe(stack: LocalStack) -> str:
+def describe(stack: EmulatedStack) -> str:
     """The endpoints and resources of a running stack, for humans."""
     lines = [
         f"stack {stack.stack_name} up in {stack.boot_seconds:.2f} s",
-        f"  emulator        {stack.endpoint_url}   (export AWS_ENDPOINT_URL={stack.endpoint_url})",
+        f"  emulator        {stack.emulator} at {stack.endpoint_url}   (export AWS_ENDPOINT_URL={stack.endpoint_url})",
         f"  bedrock         {stack.bedrock_url or 'not available'}",
     ]
     by_type: dict[str, list[str]] = {}
@@ -185,7 +223,9 @@ def describe(stack: LocalStack) -> str:
         lines.append(f"  {label}")
         lines.extend(f"    {entry}" for entry in entries)
     if stack.bridges:
-        lines.append("  bridged EventBridge targets (moto cannot deliver to them; an SQS queue + forwarder does)")
+        lines.append(
+            "  bridged EventBridge targets (the emulator cannot deliver to them; an SQS queue + forwarder does)"
+        )
         lines.extend(
             f"    {b.rule_logical_id}/{b.target_id} -> {b.target_arn} via {b.queue_url}" for b in stack.bridges
         )
@@ -193,10 +233,9 @@ def describe(stack: LocalStack) -> str:
     if not_emulated:
         lines.append("  not emulated")
         lines.extend(f"    {i.logical_id} ({i.type}): {i.note}" for i in not_emulated)
-    lines.append("  workers")
+    lines.append("  workers (supervised: restarted with back-off if one dies)")
     lines.extend(
-        f"    {key}: {w.command[w.command.index('--handler') + 1]} <- {w.queue_url.rsplit('/', 1)[-1]}"
-        for key, w in stack.workers.items()
+        f"    {key}: {w.config.handler} <- {w.queue_url.rsplit('/', 1)[-1]}" for key, w in stack.workers.items()
     )
     lines.extend(f"    {key}: NOT STARTED ({reason})" for key, reason in stack.skipped_workers.items())
     if stack.outputs:

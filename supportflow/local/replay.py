@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from supportflow.local.observe import ReceivedMessage, load_event, put_bus_event, take_messages
-from supportflow.local.stack import PROJECT_ROOT, LocalStack
+from supportflow.local.stack import PROJECT_ROOT, EmulatedStack
 
 logger = logging.getLogger("supportflow.local.replay")
 
@@ -54,7 +54,7 @@ class TicketRun:
 class Observer:
     """Taps the bus (an extra rule into an SQS queue), SNS topics and DLQs for the replayed tickets."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: EmulatedStack) -> None:
         self.stack = stack
         sqs = stack.clients.sqs
         self.tap_url = sqs.create_queue(QueueName=f"{stack.stack_name}-observer-tap")["QueueUrl"]
@@ -107,7 +107,7 @@ class Stage(Protocol):
     def observe_event(self, run: TicketRun, event: dict[str, Any]) -> None:
         """A bus event of this ticket."""
 
-    def poll(self, stack: LocalStack, runs: Iterable[TicketRun]) -> None:
+    def poll(self, stack: EmulatedStack, runs: Iterable[TicketRun]) -> None:
         """Look at queues or stores for the unfinished runs."""
 
     def done(self, run: TicketRun) -> bool:
@@ -125,7 +125,7 @@ class IntakeStage:
 
     name = "intake"
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: EmulatedStack) -> None:
         consumed = {worker.queue_url for worker in stack.workers.values()}
         # A priority queue a worker drains cannot be inspected; only the bus event is checked then.
         self.priority_queues = {
@@ -142,7 +142,7 @@ class IntakeStage:
     def observe_event(self, run: TicketRun, event: dict[str, Any]) -> None:
         """Nothing beyond what the runner records."""
 
-    def poll(self, stack: LocalStack, runs: Iterable[TicketRun]) -> None:
+    def poll(self, stack: EmulatedStack, runs: Iterable[TicketRun]) -> None:
         """Find each accepted ticket's event on its priority queue."""
         waiting = {
             r.events["TicketAccepted"].get("event_id"): r
@@ -203,7 +203,7 @@ class IntakeStage:
         return found
 
 
-StageFactory = Callable[[LocalStack], Stage]
+StageFactory = Callable[[EmulatedStack], Stage]
 # The report's stages, in pipeline order; later issues append theirs.
 STAGES: list[StageFactory] = [IntakeStage]
 
@@ -256,7 +256,7 @@ def sample_tickets(events_dir: Path = EVENTS_DIR) -> list[Path]:
 class _Session:
     """One replay's state: what is watched and the runs indexed by correlation and event id."""
 
-    stack: LocalStack
+    stack: EmulatedStack
     observer: Observer
     stages: list[Stage]
     runs: list[TicketRun]
@@ -291,7 +291,7 @@ class _Session:
 
 
 def replay(
-    stack: LocalStack,
+    stack: EmulatedStack,
     samples: list[Path],
     *,
     timeout: float = 60.0,
@@ -333,15 +333,15 @@ def _new_run(path: Path) -> TicketRun:
     )
 
 
-def _queue_arn(stack: LocalStack, url: str) -> str:
+def _queue_arn(stack: EmulatedStack, url: str) -> str:
     return stack.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def _drain(stack: LocalStack, url: str) -> Iterator[ReceivedMessage]:
+def _drain(stack: EmulatedStack, url: str) -> Iterator[ReceivedMessage]:
     yield from take_messages(stack.clients.sqs, url, lambda _m: True, expected=1000, timeout=0)
 
 
-def _dead_letter_queues(stack: LocalStack) -> dict[str, str]:
+def _dead_letter_queues(stack: EmulatedStack) -> dict[str, str]:
     arns = {
         info.attributes.get("Arn"): info.logical_id
         for info in stack.resources.values()

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 
 
 @pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
+def local_stack() -> Iterator[EmulatedStack]:
     """The session's local stack (stage ``it-<random>``); stopped, with every process, at session end."""
-    with LocalStack.start(stage=f"it-{uuid.uuid4().hex[:6]}") as stack:
+    with EmulatedStack.start(stage=f"it-{uuid.uuid4().hex[:6]}") as stack:
         yield stack
 
 

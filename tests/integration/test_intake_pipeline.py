@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from schemas import TicketAccepted
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ QUEUE_BY_PRIORITY = {"high": "HighPriorityQueue", "normal": "NormalPriorityQueue
 PII = ("dana.fox@example.com", "4111 1111 1111 1111", "555 0132", "5500 0000 0000 0004", "7946 0958", "@example.org")
 
 
-def submit(stack: LocalStack, sample_name: str, **detail: Any) -> str:
+def submit(stack: EmulatedStack, sample_name: str, **detail: Any) -> str:
     """Put a sample TicketSubmitted on the bus with fresh ids; return its correlation id."""
     correlation_id = f"T-{uuid.uuid4().hex[:10]}"
     overrides = {"event_id": str(uuid.uuid4()), "correlation_id": correlation_id, "ticket_id": correlation_id}
@@ -34,7 +34,7 @@ def submit(stack: LocalStack, sample_name: str, **detail: Any) -> str:
     return correlation_id
 
 
-def accepted_on(stack: LocalStack, priority: str, correlation_id: str) -> TicketAccepted:
+def accepted_on(stack: EmulatedStack, priority: str, correlation_id: str) -> TicketAccepted:
     """The TicketAccepted for this ticket, taken off the queue of ``priority``."""
     queue_url = stack.physical_id(QUEUE_BY_PRIORITY[priority])
     (message,) = take_messages(stack.clients.sqs, queue_url, in_flow(correlation_id), timeout=30)
@@ -43,7 +43,7 @@ def accepted_on(stack: LocalStack, priority: str, correlation_id: str) -> Ticket
     return TicketAccepted.model_validate(body["detail"])
 
 
-def nowhere_else(stack: LocalStack, priority: str, correlation_id: str) -> None:
+def nowhere_else(stack: EmulatedStack, priority: str, correlation_id: str) -> None:
     for other, logical_id in QUEUE_BY_PRIORITY.items():
         if other != priority:
             found = take_messages(stack.clients.sqs, stack.physical_id(logical_id), in_flow(correlation_id), timeout=0)
@@ -51,7 +51,7 @@ def nowhere_else(stack: LocalStack, priority: str, correlation_id: str) -> None:
 
 
 @pytest.mark.parametrize("priority", ["high", "normal", "low"])
-def test_upstream_priority_routes_to_its_queue(local_stack: LocalStack, priority: str) -> None:
+def test_upstream_priority_routes_to_its_queue(local_stack: EmulatedStack, priority: str) -> None:
     # Given a sample ticket with an upstream priority, When it is submitted on the bus
     correlation_id = submit(local_stack, "TicketSubmitted.json", priority=priority)
     # Then intake accepts it and the bus routes it to that priority's queue, and only there
@@ -64,7 +64,7 @@ def test_upstream_priority_routes_to_its_queue(local_stack: LocalStack, priority
     ("sample", "derived"),
     [("tickets/T-2003.json", "high"), ("tickets/T-2001.json", "normal"), ("tickets/T-2007.json", "low")],
 )
-def test_ticket_without_priority_gets_a_derived_one(local_stack: LocalStack, sample: str, derived: str) -> None:
+def test_ticket_without_priority_gets_a_derived_one(local_stack: EmulatedStack, sample: str, derived: str) -> None:
     # Given a ticket whose upstream set no priority
     assert "priority" not in load_event(EVENTS / sample)["detail"]
     # When it is submitted
@@ -75,7 +75,7 @@ def test_ticket_without_priority_gets_a_derived_one(local_stack: LocalStack, sam
     assert accepted.priority_reasons or derived == "normal"
 
 
-def test_pii_never_reaches_the_accepted_event(local_stack: LocalStack) -> None:
+def test_pii_never_reaches_the_accepted_event(local_stack: EmulatedStack) -> None:
     # Given tickets full of emails, card and phone numbers
     first = submit(local_stack, "TicketSubmitted.json")
     second = submit(local_stack, "tickets/T-2003.json")
@@ -88,7 +88,7 @@ def test_pii_never_reaches_the_accepted_event(local_stack: LocalStack) -> None:
         assert "[CARD]" in accepted.body and "[PHONE]" in accepted.body
 
 
-def test_poison_message_lands_in_the_dlq_while_its_batch_mate_succeeds(local_stack: LocalStack) -> None:
+def test_poison_message_lands_in_the_dlq_while_its_batch_mate_succeeds(local_stack: EmulatedStack) -> None:
     # Given one good ticket and one message that is not an EventBridge event, sent in one batch
     sqs = local_stack.clients.sqs
     good = load_event(EVENTS / "tickets/T-2005.json")

@@ -20,6 +20,7 @@ from supportflow.local.resources import (  # noqa: F401 - imported to register t
     stepfunctions,
 )
 from supportflow.local.resources.registry import (
+    ALL_BRIDGE_KINDS,
     CREATORS,
     NOT_EMULATED,
     Bridge,
@@ -35,6 +36,7 @@ from supportflow.local.resources.registry import (
 )
 
 __all__ = [
+    "ALL_BRIDGE_KINDS",
     "CREATORS",
     "NOT_EMULATED",
     "Bridge",

@@ -82,10 +82,12 @@ def _rule_target(
     deployment: Deployment, rule_logical_id: str, target: dict[str, Any], notes: list[str]
 ) -> dict[str, Any]:
     service = str(target["Arn"]).split(":")[2]
-    if service in _NATIVE_TARGET_SERVICES or not deployment.bridge_unsupported_targets:
-        return target
     kind = _BRIDGED_TARGET_SERVICES.get(service)
+    if service in _NATIVE_TARGET_SERVICES or (kind is not None and kind not in deployment.bridge_kinds):
+        return target
     if kind is None:
+        if not deployment.unknown_targets_fail:
+            return target
         msg = f"{rule_logical_id}: EventBridge target service {service!r} is neither delivered nor bridged"
         raise TemplateError(msg)
     bridge = _create_bridge(deployment, rule_logical_id, target, kind)
@@ -96,7 +98,7 @@ def _rule_target(
             "rule": rule_logical_id,
             "target": target["Arn"],
             "bridge_queue": bridge.queue_url,
-            "reason": f"moto cannot deliver EventBridge events to {service}",
+            "reason": f"the emulator cannot deliver EventBridge events to {service} (or to our local code)",
         },
     )
     bridged: dict[str, Any] = {"Id": target["Id"], "Arn": bridge.queue_arn}

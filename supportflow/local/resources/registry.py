@@ -12,6 +12,8 @@ from supportflow.local.clients import Clients
 
 Status = Literal["created", "bridged", "not-emulated", "condition-false"]
 BridgeKind = Literal["sns", "states", "lambda"]
+# moto delivers EventBridge events to none of these: each such target is bridged through an SQS queue.
+ALL_BRIDGE_KINDS: frozenset[BridgeKind] = frozenset({"sns", "states", "lambda"})
 
 # Types deliberately not created, and why. The coverage test accepts exactly these.
 NOT_EMULATED: dict[str, str] = {
@@ -98,7 +100,10 @@ class Deployment:
     region: str
     account_id: str
     partition: str = "aws"
-    bridge_unsupported_targets: bool = True
+    # EventBridge target kinds the emulator cannot deliver to, replaced by an SQS bridge and a forwarder.
+    bridge_kinds: frozenset[BridgeKind] = ALL_BRIDGE_KINDS
+    # A target service that is neither delivered nor bridged stops the boot (moto would fail PutEvents).
+    unknown_targets_fail: bool = True
     bridges: list[Bridge] = field(default_factory=list)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     event_sources: list[EventSourceSpec] = field(default_factory=list)

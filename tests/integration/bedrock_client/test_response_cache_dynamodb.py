@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from supportflow.bedrock_offline.server import OfflineBedrock
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from workers.shared.bedrock import BedrockClient, BedrockSettings, DynamoDBResponseCache, NullMetrics
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cache_table(local_stack: LocalStack) -> str:
+def cache_table(local_stack: EmulatedStack) -> str:
     name = f"bedrock-cache-{uuid.uuid4().hex[:8]}"
     local_stack.clients.dynamodb.create_table(
         TableName=name,
@@ -30,7 +30,7 @@ def cache_table(local_stack: LocalStack) -> str:
 
 
 def test_identical_single_turn_request_is_served_from_the_table(
-    local_stack: LocalStack,
+    local_stack: EmulatedStack,
     cache_table: str,
     server: OfflineBedrock,
     boto_client: BedrockRuntimeClient,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.observe import queue_depth, take_messages
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ RECORD_KEYS = {
 }
 
 
-def _queue_pair(stack: LocalStack, name: str) -> tuple[str, str, str]:
+def _queue_pair(stack: EmulatedStack, name: str) -> tuple[str, str, str]:
     sqs = stack.clients.sqs
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -43,12 +43,14 @@ def _queue_pair(stack: LocalStack, name: str) -> tuple[str, str, str]:
     return url, arn, dlq_url
 
 
-def _captures(stack: LocalStack, capture_url: str, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+def _captures(stack: EmulatedStack, capture_url: str, count: int, timeout: float = 20) -> list[dict[str, Any]]:
     messages = take_messages(stack.clients.sqs, capture_url, lambda _m: True, expected=count, timeout=timeout)
     return [m.json for m in messages]
 
 
-def test_partial_batch_failure_deletes_good_and_redrives_poison_to_dlq(local_stack: LocalStack, unique_id: str) -> None:
+def test_partial_batch_failure_deletes_good_and_redrives_poison_to_dlq(
+    local_stack: EmulatedStack, unique_id: str
+) -> None:
     # Given a queue with a DLQ after 2 receives, and a consumer that fails records saying "poison"
     sqs = local_stack.clients.sqs
     url, arn, dlq_url = _queue_pair(local_stack, f"consumer-{unique_id}")
@@ -115,7 +117,7 @@ def test_partial_batch_failure_deletes_good_and_redrives_poison_to_dlq(local_sta
     assert captures[0]["environment"] == {"CUSTOM_SETTING": "from-template"}
 
 
-def test_handler_exception_leaves_the_whole_batch(local_stack: LocalStack, unique_id: str) -> None:
+def test_handler_exception_leaves_the_whole_batch(local_stack: EmulatedStack, unique_id: str) -> None:
     # Given a consumer whose handler raises on any batch holding a poison record
     sqs = local_stack.clients.sqs
     url, _arn, dlq_url = _queue_pair(local_stack, f"raising-{unique_id}")
@@ -143,7 +145,7 @@ def test_handler_exception_leaves_the_whole_batch(local_stack: LocalStack, uniqu
     assert all(len(c["event"]["Records"]) == 2 for c in captures)
 
 
-def test_consumer_exits_cleanly_on_sigterm(local_stack: LocalStack, unique_id: str) -> None:
+def test_consumer_exits_cleanly_on_sigterm(local_stack: EmulatedStack, unique_id: str) -> None:
     # Given an idle consumer in a long poll
     url, _arn, _dlq = _queue_pair(local_stack, f"idle-{unique_id}")
     worker = local_stack.start_consumer(f"idle-{unique_id}", url, f"{HANDLERS}.poison_handler")

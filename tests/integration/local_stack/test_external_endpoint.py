@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.emulator import free_port, is_moto_server
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
 
@@ -46,7 +46,7 @@ def external_endpoint() -> Iterator[str]:
 def test_stack_deploys_into_the_external_endpoint_and_intake_runs(external_endpoint: str) -> None:
     # Given AWS_ENDPOINT_URL pointing at an emulator this process did not start
     stage = f"ext-{uuid.uuid4().hex[:6]}"
-    with LocalStack.start(stage=stage, endpoint_url=external_endpoint, workers=["IntakeFunction"]) as stack:
+    with EmulatedStack.start(stage=stage, endpoint_url=external_endpoint, workers=["IntakeFunction"]) as stack:
         # Then the resources live there, not in an in-process moto
         assert stack.emulator == "external" and stack.endpoint_url == external_endpoint
         queue_url = stack.physical_id("HighPriorityQueue")

@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.observe import put_bus_event, take_messages
 from tests.integration.local_stack.test_template_coverage import assert_every_resource_created_or_not_emulated
 
@@ -20,13 +20,15 @@ TEMPLATE = Path(__file__).parent / "templates" / "extras.yaml"
 
 
 @pytest.fixture(scope="module")
-def extras_stack() -> Iterator[LocalStack]:
+def extras_stack() -> Iterator[EmulatedStack]:
     """A worker-less stack of templates/extras.yaml (shares the process's emulator with ``local_stack``)."""
-    with LocalStack.start(template=TEMPLATE, stage=f"x{uuid.uuid4().hex[:6]}", workers=False, bedrock=False) as stack:
+    with EmulatedStack.start(
+        template=TEMPLATE, stage=f"x{uuid.uuid4().hex[:6]}", workers=False, bedrock=False
+    ) as stack:
         yield stack
 
 
-def test_every_resource_is_created_not_emulated_or_condition_false(extras_stack: LocalStack) -> None:
+def test_every_resource_is_created_not_emulated_or_condition_false(extras_stack: EmulatedStack) -> None:
     # Given a SAM template with a state machine, bucket, schedule, alarm, log group, permission, conditions
     # Then every translated resource is accounted for in the emulator
     assert_every_resource_created_or_not_emulated(extras_stack)
@@ -35,7 +37,7 @@ def test_every_resource_is_created_not_emulated_or_condition_false(extras_stack:
     assert extras_stack.resources["DlqAlarm"].status == "created"
 
 
-def test_intrinsics_and_outputs_resolve(extras_stack: LocalStack) -> None:
+def test_intrinsics_and_outputs_resolve(extras_stack: EmulatedStack) -> None:
     # Then Fn::Join, Fn::Sub with a map, pseudo parameters and Ref of a state machine resolve
     stage = extras_stack.stage
     assert extras_stack.physical_id("FlowRanQueue").endswith(f"/extras-{stage}-flow-ran")
@@ -47,7 +49,7 @@ def test_intrinsics_and_outputs_resolve(extras_stack: LocalStack) -> None:
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": f"extras-{stage}-flow-ran"}]
 
 
-def test_step_functions_target_is_bridged_and_the_execution_runs(extras_stack: LocalStack, unique_id: str) -> None:
+def test_step_functions_target_is_bridged_and_the_execution_runs(extras_stack: EmulatedStack, unique_id: str) -> None:
     # Given a rule whose target is a state machine (bridged) with InputPath $.detail
     assert extras_stack.resources["StartFlowRule"].status == "bridged"
     # When a StartFlow event is put on the bus
@@ -68,7 +70,7 @@ def test_step_functions_target_is_bridged_and_the_execution_runs(extras_stack: L
     assert any(event_id in e["name"] for e in executions["executions"])
 
 
-def test_bucket_notifications_reach_the_queue(extras_stack: LocalStack, unique_id: str) -> None:
+def test_bucket_notifications_reach_the_queue(extras_stack: EmulatedStack, unique_id: str) -> None:
     # When an object is put under the notified prefix
     key = f"in/{unique_id} report.csv"
     extras_stack.clients.s3.put_object(Bucket=extras_stack.physical_id("Uploads"), Key=key, Body=b"a,b\n")
@@ -85,7 +87,7 @@ def test_bucket_notifications_reach_the_queue(extras_stack: LocalStack, unique_i
     assert unquote_plus(record["s3"]["object"]["key"]) == key
 
 
-def test_schedule_is_stored_and_said_never_to_fire(extras_stack: LocalStack) -> None:
+def test_schedule_is_stored_and_said_never_to_fire(extras_stack: EmulatedStack) -> None:
     # Then the schedule exists, and the stack says it will not fire
     assert "never fires" in extras_stack.resources["Nightly"].note
     schedule = extras_stack.clients.scheduler.get_schedule(Name=extras_stack.physical_id("Nightly"))

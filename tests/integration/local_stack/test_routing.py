@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.observe import is_bus_event, load_event, peek_messages, put_bus_event, take_messages
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ SUBMITTED_SAMPLES = sorted([EVENTS / "TicketSubmitted.json", *(EVENTS / "tickets
 PRIORITY_QUEUES = {"high": "HighPriorityQueue", "normal": "NormalPriorityQueue", "low": "LowPriorityQueue"}
 
 
-def test_every_ticket_submitted_sample_reaches_the_intake_queue(local_stack: LocalStack) -> None:
+def test_every_ticket_submitted_sample_reaches_the_intake_queue(local_stack: EmulatedStack) -> None:
     # Given the intake worker paused, so the intake queue keeps what arrives
     assert len(SUBMITTED_SAMPLES) > 1
     sqs, bus = local_stack.clients.sqs, local_stack.physical_id("EventBus")
@@ -42,7 +42,7 @@ def test_every_ticket_submitted_sample_reaches_the_intake_queue(local_stack: Loc
 
 @pytest.mark.parametrize("priority", sorted(PRIORITY_QUEUES))
 def test_ticket_accepted_reaches_exactly_its_priority_queue(
-    local_stack: LocalStack, priority: str, unique_id: str
+    local_stack: EmulatedStack, priority: str, unique_id: str
 ) -> None:
     # Given the TicketAccepted sample with this priority
     sample = load_event(EVENTS / "TicketAccepted.json")
@@ -67,7 +67,7 @@ def test_ticket_accepted_reaches_exactly_its_priority_queue(
 
 
 def test_ticket_rejected_reaches_ops_topic_subscribers_through_the_bridge(
-    local_stack: LocalStack, unique_id: str
+    local_stack: EmulatedStack, unique_id: str
 ) -> None:
     # Given an SQS queue subscribed to the ops topic
     sqs, sns = local_stack.clients.sqs, local_stack.clients.sns

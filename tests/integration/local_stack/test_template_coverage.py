@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from supportflow.local import NOT_EMULATED, LocalStack
+from supportflow.local import NOT_EMULATED, EmulatedStack
 from tests.integration.local_stack.verifiers import VERIFIERS
 
 pytestmark = pytest.mark.integration
 
 
-def assert_every_resource_created_or_not_emulated(stack: LocalStack) -> None:
+def assert_every_resource_created_or_not_emulated(stack: EmulatedStack) -> None:
     """Each translated resource is described in the emulator, listed as not emulated, or condition-false."""
     translated = stack.template.resources
     assert translated, "the translated template has resources"
@@ -33,13 +33,13 @@ def assert_every_resource_created_or_not_emulated(stack: LocalStack) -> None:
     assert not missing, f"neither created nor listed as not emulated: {missing}"
 
 
-def test_every_translated_resource_is_created_or_listed_as_not_emulated(local_stack: LocalStack) -> None:
+def test_every_translated_resource_is_created_or_listed_as_not_emulated(local_stack: EmulatedStack) -> None:
     # Given template.yaml as CloudFormation sees it after the SAM transform
     # Then each resource really exists in the emulator, or is listed as not emulated with a reason
     assert_every_resource_created_or_not_emulated(local_stack)
 
 
-def test_outputs_resolve_to_created_resources(local_stack: LocalStack) -> None:
+def test_outputs_resolve_to_created_resources(local_stack: EmulatedStack) -> None:
     # Given the template's outputs, Then each resolves to what the emulator holds
     outputs = local_stack.outputs
     assert outputs["EventBusName"] == local_stack.physical_id("EventBus")
@@ -48,7 +48,7 @@ def test_outputs_resolve_to_created_resources(local_stack: LocalStack) -> None:
     local_stack.clients.sns.get_topic_attributes(TopicArn=outputs["OpsTopicArn"])
 
 
-def test_unsupported_eventbridge_targets_are_bridged_and_said_so(local_stack: LocalStack) -> None:
+def test_unsupported_eventbridge_targets_are_bridged_and_said_so(local_stack: EmulatedStack) -> None:
     # Given the rule that targets SNS, Then its target is an SQS bridge queue that the stack lists
     if local_stack.emulator != "moto":
         pytest.skip("bridges replace only what moto cannot deliver")

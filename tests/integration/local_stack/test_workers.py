@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
 
 pytestmark = pytest.mark.integration
@@ -14,14 +14,14 @@ pytestmark = pytest.mark.integration
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 
 
-def test_every_function_with_a_queue_event_source_has_a_running_worker(local_stack: LocalStack) -> None:
+def test_every_function_with_a_queue_event_source_has_a_running_worker(local_stack: EmulatedStack) -> None:
     # Given the functions the template wires to SQS, Then each has a live consumer (or says why not)
     for source in local_stack.event_sources:
         assert source.logical_id in local_stack.workers or source.logical_id in local_stack.skipped_workers
     local_stack.check_workers()
 
 
-def test_worker_environment_is_the_templates_resolved_environment(local_stack: LocalStack) -> None:
+def test_worker_environment_is_the_templates_resolved_environment(local_stack: EmulatedStack) -> None:
     # Given the intake function, Then its worker gets the template's variables, resolved, plus endpoints
     function = local_stack.functions["IntakeFunction"]
     environment = local_stack.worker_environment(function)
@@ -35,7 +35,7 @@ def test_worker_environment_is_the_templates_resolved_environment(local_stack: L
         assert environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] == local_stack.bedrock_url
 
 
-def test_submitted_ticket_comes_out_accepted_on_its_priority_queue(local_stack: LocalStack, unique_id: str) -> None:
+def test_submitted_ticket_comes_out_accepted_on_its_priority_queue(local_stack: EmulatedStack, unique_id: str) -> None:
     # Given the running intake worker
     if "IntakeFunctionIntakeQueueEvent" not in local_stack.workers:
         pytest.skip("intake worker not running")

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from supportflow.local import LocalStack
+from supportflow.local import EmulatedStack
 
-Verifier = Callable[[LocalStack, str, str, dict[str, Any]], None]
+Verifier = Callable[[EmulatedStack, str, str, dict[str, Any]], None]
 VERIFIERS: dict[str, Verifier] = {}
 
 
@@ -23,19 +23,19 @@ def verifies(resource_type: str) -> Callable[[Verifier], Verifier]:
 
 
 @verifies("AWS::Events::EventBus")
-def _bus(stack: LocalStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
+def _bus(stack: EmulatedStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
     assert stack.clients.events.describe_event_bus(Name=physical_id)["Name"] == physical_id
 
 
 @verifies("AWS::Events::Archive")
-def _archive(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _archive(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     archive = stack.clients.events.describe_archive(ArchiveName=physical_id)
     assert archive["EventSourceArn"] == stack.attribute("EventBus", "Arn")
     assert archive["RetentionDays"] == int(stack.template.parameters["EventArchiveRetentionDays"])
 
 
 @verifies("AWS::Events::Rule")
-def _rule(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _rule(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     bus, _, name = physical_id.rpartition("|")
     rule = stack.clients.events.describe_rule(Name=name, EventBusName=bus or "default")
     assert json.loads(rule["EventPattern"]) == props["EventPattern"]
@@ -50,7 +50,7 @@ def _rule(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str,
 
 
 @verifies("AWS::SQS::Queue")
-def _queue(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _queue(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     attributes = stack.clients.sqs.get_queue_attributes(QueueUrl=physical_id, AttributeNames=["All"])["Attributes"]
     if "VisibilityTimeout" in props:
         assert attributes["VisibilityTimeout"] == str(props["VisibilityTimeout"])
@@ -61,7 +61,7 @@ def _queue(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str
 
 
 @verifies("AWS::SQS::QueuePolicy")
-def _queue_policy(stack: LocalStack, logical_id: str, _physical_id: str, props: dict[str, Any]) -> None:
+def _queue_policy(stack: EmulatedStack, logical_id: str, _physical_id: str, props: dict[str, Any]) -> None:
     sids = {s["Sid"] for s in props["PolicyDocument"]["Statement"]}
     for queue in props["Queues"]:
         url = stack.physical_id(queue["Ref"])
@@ -70,7 +70,7 @@ def _queue_policy(stack: LocalStack, logical_id: str, _physical_id: str, props: 
 
 
 @verifies("AWS::DynamoDB::Table")
-def _table(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _table(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     table = stack.clients.dynamodb.describe_table(TableName=physical_id)["Table"]
     assert table["KeySchema"] == props["KeySchema"]
     if "TimeToLiveSpecification" in props:
@@ -80,12 +80,12 @@ def _table(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str
 
 
 @verifies("AWS::SNS::Topic")
-def _topic(stack: LocalStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
+def _topic(stack: EmulatedStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
     assert stack.clients.sns.get_topic_attributes(TopicArn=physical_id)["Attributes"]["TopicArn"] == physical_id
 
 
 @verifies("AWS::SNS::TopicPolicy")
-def _topic_policy(stack: LocalStack, logical_id: str, _physical_id: str, props: dict[str, Any]) -> None:
+def _topic_policy(stack: EmulatedStack, logical_id: str, _physical_id: str, props: dict[str, Any]) -> None:
     sids = {s["Sid"] for s in props["PolicyDocument"]["Statement"]}
     for topic in props["Topics"]:
         attributes = stack.clients.sns.get_topic_attributes(TopicArn=stack.physical_id(topic["Ref"]))["Attributes"]
@@ -93,12 +93,12 @@ def _topic_policy(stack: LocalStack, logical_id: str, _physical_id: str, props: 
 
 
 @verifies("AWS::SNS::Subscription")
-def _subscription(stack: LocalStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
+def _subscription(stack: EmulatedStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
     assert stack.clients.sns.get_subscription_attributes(SubscriptionArn=physical_id)["Attributes"]
 
 
 @verifies("AWS::IAM::Role")
-def _role(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _role(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     stack.clients.iam.get_role(RoleName=physical_id)
     attached = stack.clients.iam.list_attached_role_policies(RoleName=physical_id)["AttachedPolicies"]
     assert sorted(p["PolicyArn"] for p in attached) == sorted(props.get("ManagedPolicyArns") or [])
@@ -107,21 +107,21 @@ def _role(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str,
 
 
 @verifies("AWS::Lambda::Function")
-def _function(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _function(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     configuration = stack.clients.lambda_.get_function(FunctionName=physical_id)["Configuration"]
     assert configuration["Handler"] == props["Handler"]
     assert set(configuration["Environment"]["Variables"]) == set(props["Environment"]["Variables"])
 
 
 @verifies("AWS::Lambda::EventSourceMapping")
-def _event_source_mapping(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _event_source_mapping(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     mapping = stack.clients.lambda_.get_event_source_mapping(UUID=physical_id)
     assert mapping["EventSourceArn"] == stack.attribute(props["EventSourceArn"]["Fn::GetAtt"][0], "Arn")
     assert mapping["BatchSize"] == props["BatchSize"]
 
 
 @verifies("AWS::StepFunctions::StateMachine")
-def _state_machine(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _state_machine(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     described = stack.clients.stepfunctions.describe_state_machine(stateMachineArn=physical_id)
     definition = json.loads(described["definition"])
     assert "${" not in described["definition"], "DefinitionSubstitutions applied"
@@ -129,7 +129,7 @@ def _state_machine(stack: LocalStack, logical_id: str, physical_id: str, props: 
 
 
 @verifies("AWS::S3::Bucket")
-def _bucket(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _bucket(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     stack.clients.s3.head_bucket(Bucket=physical_id)
     if props.get("NotificationConfiguration"):
         configuration = stack.clients.s3.get_bucket_notification_configuration(Bucket=physical_id)
@@ -138,19 +138,19 @@ def _bucket(stack: LocalStack, logical_id: str, physical_id: str, props: dict[st
 
 
 @verifies("AWS::Scheduler::Schedule")
-def _schedule(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _schedule(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     schedule = stack.clients.scheduler.get_schedule(Name=physical_id, GroupName=props.get("GroupName", "default"))
     assert schedule["ScheduleExpression"] == props["ScheduleExpression"]
 
 
 @verifies("AWS::CloudWatch::Alarm")
-def _alarm(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _alarm(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     alarms = stack.client("cloudwatch").describe_alarms(AlarmNames=[physical_id])["MetricAlarms"]
     assert [a["AlarmName"] for a in alarms] == [physical_id]
 
 
 @verifies("AWS::Logs::LogGroup")
-def _log_group(stack: LocalStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+def _log_group(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     groups = stack.client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
     (group,) = [g for g in groups if g["logGroupName"] == physical_id]
     if props.get("RetentionInDays"):
