@@ -22,7 +22,7 @@ EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@(?:[\w-]+\.)+\w{2,}")
 # Two letters, two check digits, then 11-30 letters or digits in groups of any separator; confirmed by stdnum.
 IBAN_CANDIDATE = re.compile(r"(?i)(?<!\w)[a-z]{2}\d{2}(?:[ .-]?[a-z0-9]){11,30}")
 # 13-19 digits, grouped by spaces, dots or dashes (or not at all); confirmed by the Luhn check.
-CARD_CANDIDATE = re.compile(r"(?<![\w#-])\d(?:[ .-]?\d){12,18}(?![\w-])")
+CARD_CANDIDATE = re.compile(r"(?<![\w#+(-])\d(?:[ .-]?\d){12,18}(?![\w-])")
 SSN_CANDIDATE = re.compile(r"(?<![\w#-])\d{3}([ -])\d{2}\1\d{4}(?![\w-])")
 # A number counts as a phone number without being valid for a region only right after a word that says
 # so ("call me at 555-0132", "mobile 4155550132"), unless an id word sits in between ("call about order 123").
@@ -186,17 +186,16 @@ def redact_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Redacted:
     return Redacted(text=text, counts={kind: count for kind, count in counts.items() if count})
 
 
-_WHOLE_PHONE = re.compile(r"\+?[\d ().-]{7,24}")
+# An identifier is taken for a phone number only when written as one: international (+…) or with a trunk
+# prefix (0…). Bare digit runs and Luhn-valid runs are common help-desk and order ids, so they stay ids.
+_WHOLE_PHONE = re.compile(r"(?:\+|\(?0)[\d ().-]{6,24}")
 
 
 def identifier_pii(value: str, regions: Sequence[str] = DEFAULT_REGIONS) -> str | None:
-    """The PII kind an identifier *is* (an email, a phone or card number), or None for an opaque id."""
+    """The PII kind an identifier *is* (an email or a phone number), or None for an opaque id."""
     if EMAIL.search(value):
         return "email"
     if _WHOLE_PHONE.fullmatch(value):
-        digits = re.sub(r"\D", "", value)
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            return "card"
         for region in regions:
             try:
                 number = phonenumbers.parse(value, region)

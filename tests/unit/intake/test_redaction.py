@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.intake.redaction import luhn_valid, redact_pii
+from workers.intake.redaction import DEFAULT_REGIONS, luhn_valid, phone_regions, redact_pii
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,15 @@ from workers.intake.redaction import luhn_valid, redact_pii
         ("call me at 555-0132", "phone"),
         ("IBAN DE89 3704 0044 0532 0130 00", "iban"),
         ("ssn 123-45-6789", "ssn"),
+        ("write to josé.müller@exämple.de please", "email"),
+        ("邮箱 用户@例子.广告 谢谢", "email"),
+        ("ring me on 07700900123 tonight", "phone"),
+        ("mon portable 0612345678 merci", "phone"),
+        ("4155552671 is my cell", "phone"),
+        ("iban de89 3704 0044 0532 0130 00 please", "iban"),
+        ("IBAN DE89-3704-0044-0532-0130-00 please", "iban"),
+        ("card 4111.1111.1111.1111 was charged", "card"),
+        ("order 0612345678 is my number", "phone"),
     ],
 )
 def test_pii_is_replaced_by_a_typed_placeholder(text: str, kind: str) -> None:
@@ -51,6 +60,8 @@ def test_pii_is_replaced_by_a_typed_placeholder(text: str, kind: str) -> None:
         "order #123-456-7890 shipped",
         "I will call about order 12345678 tomorrow",
         "ordered 2 items on 2024-03-15",
+        "order #A-10023 and ORD-2024-5531 both late",
+        "ticket T-2001 from 192.168.0.1",
     ],
 )
 def test_non_pii_numbers_survive(text: str) -> None:
@@ -61,6 +72,14 @@ def test_several_kinds_are_counted_separately() -> None:
     redacted = redact_pii("a@b.io, c@d.io, card 4111111111111111, call +33 6 12 34 56 78")
     assert redacted.counts == {"email": 2, "card": 1, "phone": 1}
     assert "@" not in redacted.text
+
+
+def test_phone_regions_put_the_customers_first_then_the_defaults() -> None:
+    # Given a country and a language, When regions are chosen, Then the country's come first, then the language's
+    regions = phone_regions(country="be", language="nl-NL")
+    assert regions[:2] == ("BE", "NL")
+    assert set(DEFAULT_REGIONS) <= set(regions)
+    assert phone_regions(language="pt")[:2] == ("PT", "BR")
 
 
 def test_luhn() -> None:
