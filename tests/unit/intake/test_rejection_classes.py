@@ -144,3 +144,43 @@ def test_cap_json_depth_keeps_shallow_documents_and_strings_intact() -> None:
     # When capped, Then they are unchanged; a deep one is cut at the depth and still parses
     assert cap_json_depth(shallow, max_depth=3) == shallow
     assert json.loads(cap_json_depth(json.dumps(nested(5)), max_depth=2)) == {"a": {"a": TOO_DEEP}}
+
+
+def test_a_customer_id_that_is_an_email_is_redacted_in_the_accepted_ticket(load_event: LoadEvent) -> None:
+    # Given a ticket whose customer id is the customer's email address
+    raw = load_event("TicketSubmitted")
+    raw["detail"]["customer"]["customer_id"] = "josé.müller@exämple.de"
+    # When intake accepts it
+    outcome, _ = process(raw)
+    # Then the accepted ticket carries a placeholder, counted, and the address nowhere
+    assert isinstance(outcome, TicketAccepted)
+    assert outcome.customer_id == "[EMAIL]" and outcome.redactions["email"] == 1
+    assert "exämple" not in outcome.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [("correlation_id", "dana.fox@example.com", "email"), ("ticket_id", "07700900123", "phone")],
+)
+def test_a_flow_identifier_that_is_personal_data_is_rejected_without_echoing_it(
+    load_event: LoadEvent, field: str, value: str, kind: str
+) -> None:
+    # Given a ticket whose flow identifier is an email address or a phone number
+    raw = load_event("TicketSubmitted")
+    raw["detail"][field] = value
+    # When intake processes it
+    outcome, _ = process(raw)
+    # Then it is rejected for that reason, and the rejection does not carry the value
+    assert isinstance(outcome, TicketRejected)
+    assert outcome.reason == f"{field} is personal data ({kind}); send an opaque id instead"
+    assert value not in outcome.model_dump_json()
+
+
+def test_validation_errors_in_a_rejection_are_redacted(load_event: LoadEvent) -> None:
+    # Given attributes keyed by an email address (pydantic names the key in the error's location)
+    raw = load_event("TicketSubmitted")
+    raw["detail"]["attributes"] = {"dana.fox@example.com": 1}
+    # When intake rejects it, Then the error keeps its message with the address replaced
+    outcome, _ = process(raw)
+    assert isinstance(outcome, TicketRejected)
+    assert outcome.errors == ["[EMAIL]: Input should be a valid string"]
