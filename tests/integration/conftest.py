@@ -1,10 +1,14 @@
 """Shared fixtures of the integration suite: ONE local stack per test session.
 
-``local_stack`` is template.yaml deployed into the embedded emulator (moto, or ``$AWS_ENDPOINT_URL``
-such as a LocalStack), with the offline Bedrock and every worker whose handler exists polling its
-queue. There is no reset between tests: keep tests apart with unique ids (``unique_id``), take
-only your own messages off shared queues (``supportflow.local.observe.take_messages`` with a
-predicate), and use ``local_stack.paused("IntakeFunction")`` to read a queue a worker would drain.
+``local_stack`` is template.yaml deployed into an emulator, with the offline Bedrock and every worker
+whose handler exists polling its queue (supervised: restarted if it dies). The target is the embedded
+moto by default; ``SUPPORTFLOW_TARGET=localstack`` deploys into a running LocalStack found as
+localstack-client finds it (``$LOCALSTACK_HOST``, default localhost:4566), and ``$AWS_ENDPOINT_URL``
+alone deploys into that endpoint (see docs/local-stack.md).
+
+There is no reset between tests: keep tests apart with unique ids (``unique_id``), take only your own
+messages off shared queues (``supportflow.local.observe.take_messages`` with a predicate), and use
+``local_stack.paused("IntakeFunction")`` to read a queue a worker would drain.
 """
 
 from __future__ import annotations

@@ -49,9 +49,11 @@ def test_intrinsics_and_outputs_resolve(extras_stack: EmulatedStack) -> None:
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": f"extras-{stage}-flow-ran"}]
 
 
-def test_step_functions_target_is_bridged_and_the_execution_runs(extras_stack: EmulatedStack, unique_id: str) -> None:
-    # Given a rule whose target is a state machine (bridged) with InputPath $.detail
-    assert extras_stack.resources["StartFlowRule"].status == "bridged"
+def test_step_functions_target_is_delivered_and_the_execution_runs(extras_stack: EmulatedStack, unique_id: str) -> None:
+    # Given a rule whose target is a state machine with InputPath $.detail: bridged on moto, which cannot
+    # deliver to Step Functions; delivered natively by LocalStack
+    bridged = extras_stack.emulator == "moto"
+    assert extras_stack.resources["StartFlowRule"].status == ("bridged" if bridged else "created")
     # When a StartFlow event is put on the bus
     event_id = put_bus_event(
         extras_stack.clients.events,
@@ -67,7 +69,9 @@ def test_step_functions_target_is_bridged_and_the_execution_runs(extras_stack: E
     (message,) = take_messages(extras_stack.clients.sqs, extras_stack.physical_id("FlowRanQueue"), flow_ran, timeout=20)
     assert message.json["detail-type"] == "FlowRan"
     executions = extras_stack.clients.stepfunctions.list_executions(stateMachineArn=extras_stack.physical_id("Flow"))
-    assert any(event_id in e["name"] for e in executions["executions"])
+    assert executions["executions"]
+    if bridged:  # the bridge names each execution after its event
+        assert any(event_id in e["name"] for e in executions["executions"])
 
 
 def test_bucket_notifications_reach_the_queue(extras_stack: EmulatedStack, unique_id: str) -> None:
