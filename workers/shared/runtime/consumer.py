@@ -12,8 +12,6 @@ whole batch), so SQS redrives to the DLQ after maxReceiveCount exactly as with L
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import json
 import logging
 import os
@@ -21,10 +19,7 @@ import random
 import signal
 import sys
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +27,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workers.shared.runtime.consumer_config import ENTRY_MODULE, SQS_MAX_WAIT_SECONDS, ConsumerConfig
+from workers.shared.runtime.failures import describe_failure, exception_frames
+from workers.shared.runtime.lambda_event import (
+    Handler,
+    LambdaContext,
+    failed_message_ids,
+    load_handler,
+    sqs_event_record,
+)
 from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
@@ -40,117 +44,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("supportflow.consumer")
 
-Handler = Callable[[dict[str, Any], Any], Any]
-ENTRY_MODULE = "workers.shared.runtime.consumer"
 SQS_MAX_RECEIVE = 10
-SQS_MAX_WAIT_SECONDS = 20
-# Lambda copies these system attributes into each record's ``attributes`` when SQS returns them.
-_RECORD_ATTRIBUTES = (
-    "ApproximateReceiveCount",
-    "SentTimestamp",
-    "SenderId",
-    "ApproximateFirstReceiveTimestamp",
-    "SequenceNumber",
-    "MessageGroupId",
-    "MessageDeduplicationId",
-    "AWSTraceHeader",
-    "DeadLetterQueueSourceArn",
-)
-
-
-@dataclass(frozen=True)
-class ConsumerConfig:
-    """How one consumer polls and invokes (the event source mapping plus the function's settings)."""
-
-    queue_url: str
-    handler: str
-    function_name: str = "consumer"
-    function_arn: str | None = None
-    event_source_arn: str | None = None
-    batch_size: int = 10
-    batching_window_seconds: float = 0.0
-    report_batch_item_failures: bool = False
-    timeout_seconds: int = 30
-    memory_mb: int = 128
-    # Also the worst-case stop latency (SIGTERM lets the current poll finish).
-    wait_time_seconds: int = SQS_MAX_WAIT_SECONDS
-    # None leaves failed messages invisible for the queue's VisibilityTimeout, as Lambda does.
-    retry_delay_seconds: int | None = None
-    # None keeps the queue's VisibilityTimeout on receive (AWS behaviour). Locally shorter, so the batch
-    # a killed consumer held comes back soon instead of after minutes.
-    receive_visibility_seconds: int | None = None
-    event_shape: str = "sqs"
-    ready_file: Path | None = None
-    # Locally: stop when the stack that spawned us is gone (even if it was SIGKILLed).
-    parent_pid: int | None = None
-
-    @classmethod
-    def from_argv(cls, argv: Sequence[str] | None = None) -> ConsumerConfig:
-        """Parse a command line (unset options fall back to the environment an ECS task sets)."""
-        return _parse_args(argv)
-
-    def to_argv(self) -> list[str]:
-        """The command-line options that :meth:`from_argv` turns back into this config."""
-        argv = [
-            "--queue-url",
-            self.queue_url,
-            "--handler",
-            self.handler,
-            "--function-name",
-            self.function_name,
-            "--batch-size",
-            str(self.batch_size),
-            "--batching-window",
-            str(self.batching_window_seconds),
-            "--report-batch-item-failures" if self.report_batch_item_failures else "--no-report-batch-item-failures",
-            "--timeout",
-            str(self.timeout_seconds),
-            "--memory",
-            str(self.memory_mb),
-            "--wait-time",
-            str(self.wait_time_seconds),
-            "--event-shape",
-            self.event_shape,
-        ]
-        optional = {
-            "--function-arn": self.function_arn,
-            "--event-source-arn": self.event_source_arn,
-            "--retry-delay": self.retry_delay_seconds,
-            "--receive-visibility": self.receive_visibility_seconds,
-            "--ready-file": self.ready_file,
-            "--parent-pid": self.parent_pid,
-        }
-        for flag, value in optional.items():
-            if value is not None:
-                argv += [flag, str(value)]
-        return argv
-
-    def command_line(self, python: str = sys.executable) -> list[str]:
-        """The full command that runs this consumer: ``python -m workers.shared.runtime.consumer ...``."""
-        return [python, "-m", ENTRY_MODULE, *self.to_argv()]
-
-
-class LambdaContext:
-    """The parts of the Lambda context object handlers and Powertools read."""
-
-    def __init__(self, config: ConsumerConfig, region: str, deadline: float) -> None:
-        self.function_name = config.function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = config.function_arn or (
-            f"arn:aws:lambda:{region}:000000000000:function:{config.function_name}"
-        )
-        self.memory_limit_in_mb = config.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{config.function_name}"
-        self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
-        self.identity = None
-        self.client_context = None
-        self.tenant_id = None
-        self._deadline = deadline
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+__all__ = ["ENTRY_MODULE", "ConsumerConfig", "QueueConsumer", "failed_message_ids", "main"]
 
 
 class _StopPolling(BaseException):
@@ -158,77 +53,6 @@ class _StopPolling(BaseException):
 
     A BaseException, like KeyboardInterrupt, so nothing that catches Exception swallows it.
     """
-
-
-def sqs_event_record(message: MessageTypeDef, event_source_arn: str, region: str) -> dict[str, Any]:
-    """Build one record of the Lambda SQS event from a ReceiveMessage message."""
-    system = message.get("Attributes") or {}
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message.get("Body", ""),
-        "attributes": {name: system[name] for name in _RECORD_ATTRIBUTES if name in system},
-        "messageAttributes": {
-            name: _record_message_attribute(value) for name, value in (message.get("MessageAttributes") or {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-        **(
-            {"md5OfMessageAttributes": message["MD5OfMessageAttributes"]}
-            if message.get("MD5OfMessageAttributes")
-            else {}
-        ),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": event_source_arn,
-        "awsRegion": region,
-    }
-
-
-def _record_message_attribute(value: Any) -> dict[str, Any]:
-    import base64  # noqa: PLC0415 - only for binary attributes
-
-    attribute: dict[str, Any] = {
-        "stringListValues": list(value.get("StringListValues") or []),
-        "binaryListValues": [base64.b64encode(item).decode() for item in value.get("BinaryListValues") or []],
-        "dataType": value["DataType"],
-    }
-    if "StringValue" in value:
-        attribute["stringValue"] = value["StringValue"]
-    if "BinaryValue" in value:
-        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
-    return attribute
-
-
-def failed_message_ids(response: Any, message_ids: Sequence[str]) -> set[str]:
-    """Which messages failed, per ReportBatchItemFailures; a malformed response fails the whole batch."""
-    if response is None:
-        return set()
-    if not isinstance(response, dict) or "batchItemFailures" not in response:
-        return set()
-    failures = response["batchItemFailures"]
-    if failures is None:
-        return set()
-    known = set(message_ids)
-    failed: set[str] = set()
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not identifier or identifier not in known:
-            # Lambda treats an empty or unknown itemIdentifier as a failure of the whole batch.
-            return set(message_ids)
-        failed.add(identifier)
-    return failed
-
-
-def load_handler(dotted: str) -> Handler:
-    """Import ``package.module.function`` and return the function."""
-    module_name, _, attribute = dotted.rpartition(".")
-    if not module_name:
-        msg = f"handler {dotted!r} must be module.function"
-        raise ValueError(msg)
-    handler = getattr(importlib.import_module(module_name), attribute)
-    if not callable(handler):
-        msg = f"handler {dotted!r} is not callable"
-        raise TypeError(msg)
-    return handler  # type: ignore[no-any-return]
 
 
 class QueueConsumer:
@@ -365,7 +189,7 @@ class QueueConsumer:
         delay = random.uniform(0, self._backoff)
         logger.warning(
             "sqs call failed; backing off",
-            extra={"error": repr(error), "delay_seconds": round(delay, 2), "queue_url": self.config.queue_url},
+            extra={**_aws_failure(error), "delay_seconds": round(delay, 2), "queue_url": self.config.queue_url},
         )
         self._sleeping = True
         try:
@@ -383,13 +207,15 @@ class QueueConsumer:
         started = time.monotonic()
         try:
             response = self.handler(event, context)
-        except Exception:
-            logger.exception(
+        except Exception as error:  # any failure leaves the whole batch, as Lambda does
+            # Never logger.exception: the traceback's message can echo the input (pydantic does).
+            logger.error(
                 "handler raised; the whole batch will be retried",
                 extra={
                     "function_name": self.config.function_name,
                     "request_id": context.aws_request_id,
                     "batch_size": len(ids),
+                    **describe_failure(error),
                 },
             )
             return set(ids)
@@ -415,10 +241,14 @@ class QueueConsumer:
             context = self._context()
             try:
                 self.handler(json.loads(message.get("Body", "{}")), context)
-            except Exception:
-                logger.exception(
+            except Exception as error:  # the event stays on the queue to be retried
+                logger.error(  # no traceback: its message can echo the input
                     "handler raised; the event will be retried",
-                    extra={"function_name": self.config.function_name, "message_id": message["MessageId"]},
+                    extra={
+                        "function_name": self.config.function_name,
+                        "message_id": message["MessageId"],
+                        **describe_failure(error),
+                    },
                 )
                 failed.add(message["MessageId"])
         return failed
@@ -452,80 +282,17 @@ class QueueConsumer:
                 result = self.sqs.change_message_visibility_batch(QueueUrl=self.config.queue_url, Entries=entries)
         except (ClientError, BotoCoreError) as error:
             # The messages reappear after their visibility timeout: at-least-once, never lost.
-            logger.warning("settling batch failed", extra={"action": action, "error": repr(error)})
+            logger.warning("settling batch failed", extra={"action": action, **_aws_failure(error)})
             return
         if result.get("Failed"):
             logger.warning("settling batch partly failed", extra={"action": action, "failed": result["Failed"]})
 
 
-def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
-    env = os.environ.get
-    parser = argparse.ArgumentParser(
-        prog=f"python -m {ENTRY_MODULE}",
-        description="Poll an SQS queue and invoke a Lambda handler with Lambda's SQS event semantics.",
-    )
-    parser.add_argument("--queue-url", default=env("CONSUMER_QUEUE_URL"), required=not env("CONSUMER_QUEUE_URL"))
-    parser.add_argument(
-        "--handler",
-        default=env("CONSUMER_HANDLER") or env("_HANDLER"),
-        required=not (env("CONSUMER_HANDLER") or env("_HANDLER")),
-    )
-    parser.add_argument("--function-name", default=env("AWS_LAMBDA_FUNCTION_NAME", "consumer"))
-    parser.add_argument("--function-arn", default=env("CONSUMER_FUNCTION_ARN"))
-    parser.add_argument("--event-source-arn", default=env("CONSUMER_EVENT_SOURCE_ARN"))
-    parser.add_argument("--batch-size", type=int, default=int(env("CONSUMER_BATCH_SIZE", "10")))
-    parser.add_argument("--batching-window", type=float, default=float(env("CONSUMER_BATCHING_WINDOW", "0")))
-    parser.add_argument(
-        "--report-batch-item-failures",
-        action=argparse.BooleanOptionalAction,
-        default=env("CONSUMER_REPORT_BATCH_ITEM_FAILURES", "").lower() == "true",
-    )
-    parser.add_argument("--timeout", type=int, default=int(env("CONSUMER_TIMEOUT", "30")))
-    parser.add_argument("--memory", type=int, default=int(env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")))
-    parser.add_argument("--wait-time", type=int, default=int(env("CONSUMER_WAIT_TIME", str(SQS_MAX_WAIT_SECONDS))))
-    parser.add_argument(
-        "--retry-delay",
-        type=int,
-        default=None,
-        help="local only: make failed messages visible again after this many seconds",
-    )
-    parser.add_argument(
-        "--receive-visibility",
-        type=int,
-        default=None,
-        help="local only: hide received messages for this many seconds instead of the queue's VisibilityTimeout",
-    )
-    parser.add_argument(
-        "--event-shape",
-        choices=["sqs", "eventbridge"],
-        default="sqs",
-        help="eventbridge: each message body is an EventBridge event, one invoke per event",
-    )
-    parser.add_argument("--ready-file", type=Path, default=None)
-    parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
-    args = parser.parse_args(argv)
-    if not 1 <= args.batch_size <= 10_000:
-        parser.error("--batch-size must be 1..10000")
-    if not 0 <= args.wait_time <= SQS_MAX_WAIT_SECONDS:
-        parser.error("--wait-time must be 0..20")
-    return ConsumerConfig(
-        queue_url=args.queue_url,
-        handler=args.handler,
-        function_name=args.function_name,
-        function_arn=args.function_arn,
-        event_source_arn=args.event_source_arn,
-        batch_size=args.batch_size,
-        batching_window_seconds=args.batching_window,
-        report_batch_item_failures=args.report_batch_item_failures,
-        timeout_seconds=args.timeout,
-        memory_mb=args.memory,
-        wait_time_seconds=args.wait_time,
-        retry_delay_seconds=args.retry_delay,
-        receive_visibility_seconds=args.receive_visibility,
-        event_shape=args.event_shape,
-        ready_file=args.ready_file,
-        parent_pid=args.parent_pid,
-    )
+def _aws_failure(error: Exception) -> dict[str, Any]:
+    fields = describe_failure(error)
+    if isinstance(error, ClientError):
+        fields["error_code"] = error.response.get("Error", {}).get("Code")
+    return fields
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -534,8 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_json_logging(service=f"consumer:{config.function_name}")
     try:
         handler = load_handler(config.handler)
-    except Exception:
-        logger.exception("cannot import handler", extra={"handler": config.handler})
+    except Exception as error:  # any import failure is fatal, reported without its text
+        # Where it failed (file:line frames), not the message: a settings error would echo the environment.
+        logger.error(
+            "cannot import handler",
+            extra={"handler": config.handler, "where": exception_frames(error), **describe_failure(error)},
+        )
         return 2
     # A long poll must outlive WaitTimeSeconds; standard retries ride out a restarting endpoint.
     sqs: SQSClient = boto3.client(

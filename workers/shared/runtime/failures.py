@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,3 +24,8 @@ def describe_failure(error: BaseException) -> dict[str, Any]:
         fields["detail_type"] = error.detail_type
         fields["expected"] = list(error.expected)
     return fields
+
+
+def exception_frames(error: BaseException) -> list[str]:
+    """Where ``error`` was raised (``file:line in function`` per frame), without its message."""
+    return [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(error.__traceback__)]

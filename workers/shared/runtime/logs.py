@@ -1,4 +1,4 @@
-"""Structured (JSON lines) logging for the local stack and the queue consumer."""
+"""Structured (JSON lines) logging for the queue consumer (and the local stack), safe for exceptions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from workers.shared.runtime.failures import describe_failure, exception_frames
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is logged as a field.
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
@@ -33,8 +35,12 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            # Type and frames only, never the message: pydantic (and others) echo their input into it.
+            payload["exception"] = {
+                **describe_failure(record.exc_info[1]),
+                "where": exception_frames(record.exc_info[1]),
+            }
         return json.dumps(payload, default=str)
 
 

@@ -26,10 +26,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas.bus import BusEvent
 from schemas.envelope import Event
+from schemas.errors import validation_fields
 from workers.shared.runtime.batch import LoggedBatchProcessor
 from workers.shared.runtime.readers import BusEventReader, Delivery, EventReader, RecordReader
 
@@ -37,6 +38,14 @@ M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Event)
 
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+class WorkerMisconfigured(RuntimeError):
+    """The worker's wiring rejected its settings: fails every invocation loudly, naming the fields."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        super().__init__(f"invalid worker settings: {'; '.join(fields)}")
 
 
 class InvocationContext(Protocol):
@@ -112,7 +121,8 @@ class SqsWorker(Generic[M]):
         self.logger = Logger(service=service)
         self.tracer = Tracer(service=service)
         self.metrics = Metrics(service=service)
-        self._record_handler = self.tracer.capture_method(self._handle_record)
+        # No tracer.capture_method on records: on failure it logs the exception's text and puts it in the
+        # trace, and pydantic's text echoes the input. Boto3 calls still get their own subsegments.
         self._handler = self.logger.inject_lambda_context(clear_state=True)(
             self.tracer.capture_lambda_handler(
                 self.metrics.log_metrics(capture_cold_start_metric=True)(self._handle_batch)
@@ -132,7 +142,12 @@ class SqsWorker(Generic[M]):
     def app(self) -> _Running[M]:
         """The app of this process, built on first use."""
         if self._running is None:
-            self._running = self._start(self._build())
+            try:
+                app = self._build()
+            except ValidationError as error:
+                # Settings come from the environment: name the fields, do not echo the values.
+                raise WorkerMisconfigured(validation_fields(error)) from None
+            self._running = self._start(app)
             self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
         return self._running
 
@@ -162,7 +177,7 @@ class SqsWorker(Generic[M]):
     def _handle_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         self.app().idempotency.register_lambda_context(context)
         return process_partial_response(
-            event=event, record_handler=self._record_handler, processor=self._processor, context=context
+            event=event, record_handler=self._handle_record, processor=self._processor, context=context
         )
 
     def _handle_record(self, record: SQSRecord) -> None:
