@@ -160,6 +160,7 @@ class Supervisor:
         self.restarts: Counter[str] = Counter()
         self.listeners: list[Callable[[WorkerEvent], None]] = []
         self._watches: dict[str, _Watch] = {}
+        self._given_up: set[str] = set()
         self._lock = threading.RLock()
         self._stopped = threading.Event()
         self._interval = check_interval_seconds
@@ -179,6 +180,7 @@ class Supervisor:
         with self._lock:
             for worker in pending:
                 self._watches[worker.key] = _Watch()
+                self._given_up.discard(worker.key)
 
     def stop(self, keys: Iterable[str] | None = None, *, forget: bool = False) -> list[WorkerProcess]:
         """Stop these workers (default: all) on purpose: they are not restarted. Returns them."""
@@ -188,6 +190,7 @@ class Supervisor:
                 self._watches.pop(worker.key, None)
                 if forget:
                     del self.workers[worker.key]
+                    self._given_up.discard(worker.key)
         # Signal every worker first so their last polls finish in parallel, not one after another.
         for worker in chosen:
             worker.terminate()
@@ -214,7 +217,7 @@ class Supervisor:
     def given_up(self) -> list[str]:
         """Keys of workers that kept dying and are no longer restarted."""
         with self._lock:
-            return sorted(key for key, watch in self._watches.items() if watch.given_up)
+            return sorted(self._given_up)
 
     def check(self) -> None:
         """Raise if a worker is dead for good (given up after repeated deaths)."""
@@ -246,6 +249,7 @@ class Supervisor:
             watch.consecutive_failures += 1
             if watch.consecutive_failures > self.policy.max_consecutive_failures:
                 watch.given_up = True
+                self._given_up.add(worker.key)
                 return WorkerEvent("given-up", worker.key, worker.exit_code, self.restarts[worker.key])
             delay = self.policy.delay(watch.consecutive_failures)
             watch.restart_at = now + delay
