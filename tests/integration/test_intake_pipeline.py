@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from schemas import TicketAccepted
+from schemas import TicketAccepted, TicketRejected
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
+
+if TYPE_CHECKING:
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 pytestmark = pytest.mark.integration
 
@@ -111,3 +115,110 @@ def test_poison_message_lands_in_the_dlq_while_its_batch_mate_succeeds(local_sta
         ]["RedrivePolicy"]
     )
     assert dead.receive_count >= int(redrive["maxReceiveCount"]) == 3
+
+
+# --- what an outside test found: each class ends as a TicketRejected (or a clean TicketAccepted) -------
+
+# One character whose NFKC form is 18 characters: 10,000 of them pass the 20,000-character limit as sent.
+EXPANDING = "\ufdfa"
+
+
+@pytest.fixture(scope="module")
+def rejections(local_stack: EmulatedStack) -> Iterator[str]:
+    """A queue that gets every TicketRejected on the bus (a rule of this test only, removed afterwards)."""
+    sqs, events = local_stack.clients.sqs, local_stack.clients.events
+    name = f"{local_stack.stack_name}-rejections-{uuid.uuid4().hex[:6]}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = local_stack.physical_id("EventBus")
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"detail-type": ["TicketRejected"]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "rejections", "Arn": queue_arn}])
+    yield queue_url
+    events.remove_targets(Rule=name, EventBusName=bus, Ids=["rejections"])
+    events.delete_rule(Name=name, EventBusName=bus)
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+def rejected(stack: EmulatedStack, queue_url: str, correlation_id: str) -> TicketRejected:
+    """The TicketRejected of this flow, as intake published it on the bus."""
+    (message,) = take_messages(stack.clients.sqs, queue_url, in_flow(correlation_id), timeout=30)
+    assert message.json["source"] == "supportflow.intake"
+    return TicketRejected.model_validate(message.json["detail"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("ticket_id", 12345), ("tenant_id", 7), ("correlation_id", None), ("correlation_id", {})]
+)
+def test_an_identifier_of_the_wrong_type_is_rejected_not_dead_lettered(
+    local_stack: EmulatedStack, rejections: str, unique_id: str, field: str, value: object
+) -> None:
+    # Given a well-formed bus event whose identifier has the wrong JSON type
+    ticket_id = f"T-{unique_id}"
+    ids = {"event_id": str(uuid.uuid4()), "correlation_id": ticket_id, "ticket_id": ticket_id}
+    sample = load_event(EVENTS / "TicketSubmitted.json")
+    # When it is put on the bus
+    put_bus_event(local_stack.clients.events, local_stack.physical_id("EventBus"), sample, {**ids, field: value})
+    # Then intake answers with a TicketRejected naming the field, addressed to the flow it can still tell
+    outcome = rejected(local_stack, rejections, ticket_id)
+    assert outcome.reason == "invalid TicketSubmitted"
+    assert any(error.startswith(f"{field}:") for error in outcome.errors)
+
+
+def test_pathologically_nested_attributes_are_rejected_not_dead_lettered(
+    local_stack: EmulatedStack, rejections: str, unique_id: str
+) -> None:
+    # Given a ticket whose attributes nest 800 levels deep: past pydantic's JSON parser (~255), within
+    # what the emulator's own json.loads takes (the unit tests go to 10,000)
+    ticket_id = f"T-{unique_id}"
+    detail = load_event(EVENTS / "TicketSubmitted.json")["detail"]
+    detail.update(event_id=str(uuid.uuid4()), correlation_id=ticket_id, ticket_id=ticket_id, attributes="DEEP")
+    depth = 800
+    text = json.dumps(detail).replace('"DEEP"', '{"order": ' + '{"a": ' * depth + "{}" + "}" * depth + "}")
+    # When it is put on the bus
+    bus = local_stack.physical_id("EventBus")
+    entry: PutEventsRequestEntryTypeDef = {
+        "EventBusName": bus,
+        "Source": "helpdesk.zendesk",
+        "DetailType": "TicketSubmitted",
+        "Detail": text,
+    }
+    local_stack.clients.events.put_events(Entries=[entry])
+    # Then intake rejects it for the attributes field
+    outcome = rejected(local_stack, rejections, ticket_id)
+    assert outcome.errors == ["attributes.order: Input should be a valid string"]
+
+
+def test_text_that_outgrows_the_limit_under_normalisation_is_rejected_not_dead_lettered(
+    local_stack: EmulatedStack, rejections: str
+) -> None:
+    # Given a body of 10,000 characters that NFKC expands to 180,000
+    # When it is submitted
+    correlation_id = submit(local_stack, "TicketSubmitted.json", body=EXPANDING * 10_000)
+    # Then intake rejects it with the sizes as the reason
+    outcome = rejected(local_stack, rejections, correlation_id)
+    assert outcome.reason == "body is 180000 characters once normalised; the limit is 20000"
+
+
+def test_pii_in_less_common_formats_never_reaches_the_accepted_event(local_stack: EmulatedStack) -> None:
+    # Given a ticket with a non-ASCII email, bare national phone numbers, a lower-case dashed IBAN, a dotted
+    # card number, and an email as the customer id
+    pii = {
+        "josé.müller@exämple.de": "email",
+        "用户@例子.广告": "email",
+        "07700900123": "phone",
+        "0612345678": "phone",
+        "4155552671": "phone",
+        "de89-3704-0044-0532-0130-00": "iban",
+        "4111.1111.1111.1111": "card",
+    }
+    body = "Order ORD-2024-5531 (#A-10023): " + "; ".join(f"{kind} {value}" for value, kind in pii.items())
+    customer = {"customer_id": "dana.fox@example.com", "tier": "standard"}
+    # When it is submitted
+    correlation_id = submit(local_stack, "TicketSubmitted.json", body=body, customer=customer, priority="low")
+    # Then the accepted event carries placeholders and counts, the ids intact, and none of the PII
+    accepted = accepted_on(local_stack, "low", correlation_id)
+    published = accepted.model_dump_json()
+    assert not [value for value in [*pii, "dana.fox"] if value in published]
+    assert "ORD-2024-5531" in accepted.body and "#A-10023" in accepted.body
+    assert accepted.customer_id == "[EMAIL]"
+    assert accepted.redactions == {"email": 3, "phone": 3, "iban": 1, "card": 1}
