@@ -102,13 +102,23 @@ class TicketSubmitted(Event):
     ticket_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     channel: Channel = "api"
     customer: Customer
-    subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
-    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+    subject: str = Field(
+        default="",
+        max_length=MAX_SUBJECT_CHARS,
+        description="Checked again after NFKC normalisation, which can lengthen text (a character up to 18x).",
+    )
+    body: str = Field(
+        min_length=1,
+        max_length=MAX_BODY_CHARS,
+        description="Checked again after NFKC normalisation, which can lengthen text (a character up to 18x).",
+    )
     priority: UpstreamPriority = Field(
         default=None, description="The upstream's priority, if it set one; derived from the content if not."
     )
     language: str | None = Field(default=None, max_length=16, description="BCP 47 tag, if known upstream.")
-    attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+    attributes: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=dict, max_length=50, description="Free-form upstream fields; never forwarded downstream."
+    )
 
 
 class TicketAccepted(Event):
