@@ -10,6 +10,8 @@ import threading
 import urllib.request
 from typing import Any
 
+from supportflow.local import moto_patches
+
 logger = logging.getLogger("supportflow.local")
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -80,6 +82,8 @@ class MotoEmulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from moto.server import ThreadedMotoServer  # noqa: PLC0415 - ~1 s import, only when booting
 
+        # moto's SQS scans every stored message several times per call; see moto_patches.
+        moto_patches.apply()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
         emulator = cls(server, port)

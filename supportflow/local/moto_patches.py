@@ -1,0 +1,176 @@
+"""Make moto's SQS cost per call independent of queue depth, for the embedded emulator only.
+
+moto 5.2.x (`moto/sqs/models.py`, the same code in 5.2.0 to 5.2.5) rebuilds every queue attribute,
+the three ``ApproximateNumberOf*`` counts included, each time it reads one static attribute; every
+count is a scan of every stored message with a ``datetime`` clock read per message:
+
+- ``SendMessage`` reads ``ContentBasedDeduplication`` through ``Queue.attributes``: 3 scans per message;
+- ``ReceiveMessage`` checks each returned message's retention through ``get_queue_attributes``,
+  which rebuilds ``Queue.attributes`` three times: 9 scans per returned message, plus ``Queue.messages``
+  (visible and not delayed, two clock reads per stored message) once per call;
+- ``DeleteMessage`` allocates every stored message's receipt-handle list twice to find one handle.
+
+The patch keeps every rule and value: it reads the retention period from the queue itself, lets a
+send build the attributes without the counts (no caller inside a send reads them), and counts or
+filters messages with one clock read per call instead of one per message (``unix_time_millis`` is
+still moto's clock, so time freezing still applies). Visibility, delays, redrive after
+``maxReceiveCount``, FIFO groups and deduplication, receive counts and the counts
+``GetQueueAttributes`` reports are moto's own code paths, untouched.
+
+It is applied only for the moto versions whose source it was checked against (``SUPPORTED``); outside
+them it logs a warning and does nothing. Upstream change that retires it: moto's SQS reading static
+attributes from the queue's fields (not the ``attributes`` dict) in ``send_message``, ``add_message``,
+``_validate_message`` and ``is_message_valid_based_on_retention_period``, and computing the counts in
+one pass with one clock read; then delete this module and its call in ``emulator.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from typing import Any
+
+logger = logging.getLogger("supportflow.local")
+
+SUPPORTED = ((5, 2, 0), (5, 3, 0))  # [low, high): sqs/models.py compared for 5.2.0, 5.2.3, 5.2.5
+
+_state = threading.local()
+_originals: dict[tuple[type, str], Any] = {}
+_lock = threading.Lock()
+
+
+def moto_version() -> tuple[int, ...]:
+    """The installed moto's version as a tuple of its leading integers."""
+    parts = []
+    for piece in version("moto").split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def applicable() -> bool:
+    """True if the installed moto is one this patch was checked against."""
+    low, high = SUPPORTED
+    return low <= moto_version() < high
+
+
+def is_applied() -> bool:
+    """True while the patch is in place."""
+    return bool(_originals)
+
+
+def apply() -> bool:
+    """Patch moto's SQS models in this process; a warning and no change outside ``SUPPORTED``."""
+    if not applicable():
+        logger.warning("moto sqs patch skipped: unsupported moto version", extra={"moto_version": version("moto")})
+        return False
+    with _lock:
+        if _originals:
+            return True
+        for owner, name, replacement in _replacements():
+            _originals[(owner, name)] = owner.__dict__[name]
+            setattr(owner, name, replacement)
+    logger.info("moto sqs patch applied", extra={"moto_version": version("moto")})
+    return True
+
+
+def remove() -> None:
+    """Put moto's own SQS code back (benchmarks compare both in one run)."""
+    with _lock:
+        for (owner, name), original in _originals.items():
+            setattr(owner, name, original)
+        _originals.clear()
+
+
+@contextmanager
+def _counts_unused() -> Iterator[None]:
+    previous = getattr(_state, "counts_unused", False)
+    _state.counts_unused = True
+    try:
+        yield
+    finally:
+        _state.counts_unused = previous
+
+
+def _replacements() -> list[tuple[type, str, Any]]:
+    from moto.sqs.models import Queue, SQSBackend  # noqa: PLC0415 - moto imports slowly
+
+    return [*_queue_replacements(Queue), *_backend_replacements(SQSBackend)]
+
+
+def _counts_skipped() -> bool:
+    return bool(getattr(_state, "counts_unused", False))
+
+
+def _had_handle(message: Any, receipt_handle: str) -> bool:
+    return bool(message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles)
+
+
+def _queue_replacements(queue_class: type) -> list[tuple[type, str, Any]]:
+    from moto.core.utils import unix_time_millis  # noqa: PLC0415
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid  # noqa: PLC0415
+
+    def messages(self: Any) -> list[Any]:
+        now = unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed_count(self: Any) -> int:
+        if _counts_skipped():
+            return 0
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible_count(self: Any) -> int:
+        if _counts_skipped():
+            return 0
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
+    def visible_count(self: Any) -> int:
+        return 0 if _counts_skipped() else len(messages(self))
+
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # already deleted: as moto, deleting again is not an error
+        # Receipt handles are unique, so the first match is the only one; consumers delete the oldest
+        # messages, near the front. Removing in place also keeps a send racing this delete.
+        message = next((m for m in self._messages if _had_handle(m, receipt_handle)), None)
+        if message is None:
+            raise ReceiptHandleIsInvalid
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
+        with contextlib.suppress(ValueError):  # a concurrent delete of the same message got there first
+            self._messages.remove(message)
+
+    return [
+        (queue_class, "messages", property(messages)),
+        (queue_class, "approximate_number_of_messages", property(visible_count)),
+        (queue_class, "approximate_number_of_messages_delayed", property(delayed_count)),
+        (queue_class, "approximate_number_of_messages_not_visible", property(not_visible_count)),
+        (queue_class, "delete_message", delete_message),
+    ]
+
+
+def _backend_replacements(backend_class: type) -> list[tuple[type, str, Any]]:
+    from moto.core.utils import unix_time  # noqa: PLC0415
+
+    original_send: Callable[..., Any] = backend_class.send_message  # type: ignore[attr-defined]
+
+    def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Only ContentBasedDeduplication is read from the attributes during a send: skip the counts.
+        with _counts_unused():
+            return original_send(self, *args, **kwargs)
+
+    def retention_valid(self: Any, queue_name: str, message: Any) -> bool:
+        # moto reads this through get_queue_attributes, which rebuilds every attribute three times.
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    return [
+        (backend_class, "send_message", send_message),
+        (backend_class, "is_message_valid_based_on_retention_period", retention_valid),
+    ]
