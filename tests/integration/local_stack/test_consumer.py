@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from schemas import TicketSubmitted
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import queue_depth, take_messages
+from tests.integration.local_stack.handlers import build_capturing_intake
+from tests.unit.fakes import FakeLambdaContext
+from workers.shared.runtime.worker import sqs_bus_worker
 
 pytestmark = pytest.mark.integration
 
@@ -153,3 +158,54 @@ def test_consumer_exits_cleanly_on_sigterm(local_stack: EmulatedStack, unique_id
     local_stack.stop_consumer(f"idle-{unique_id}")
     assert worker.process is not None
     assert worker.process.returncode == 0
+
+
+def _emitted(captures: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Emitted events as (detail-type, detail), without the time each run stamped on it."""
+    events = [c["emitted"] for c in captures if "emitted" in c]
+    return sorted((e["detail_type"], {k: v for k, v in e["detail"].items() if k != "occurred_at"}) for e in events)
+
+
+def test_lambda_handler_and_ecs_consumer_run_the_same_worker_to_the_same_outcome(
+    local_stack: EmulatedStack,
+    unique_id: str,
+    load_event: Callable[[str], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given intake's wiring with captured output, served by the ECS entry point (the consumer) on a real queue
+    sqs = local_stack.clients.sqs
+    url, _arn, dlq_url = _queue_pair(local_stack, f"same-{unique_id}")
+    ecs_capture = sqs.create_queue(QueueName=f"capture-ecs-{unique_id}")["QueueUrl"]
+    lambda_capture = sqs.create_queue(QueueName=f"capture-lambda-{unique_id}")["QueueUrl"]
+    local_stack.start_consumer(
+        f"same-{unique_id}",
+        url,
+        f"{HANDLERS}.recording_intake",
+        environment={"CAPTURE_QUEUE_URL": ecs_capture, "POWERTOOLS_SERVICE_NAME": "intake"},
+        batch_size=10,
+        batching_window_seconds=1,
+        report_batch_item_failures=True,
+    )
+    try:
+        # When a valid ticket, an invalid ticket and a poison message arrive in one batch
+        bodies = [json.dumps(load_event("tickets/T-2003")), json.dumps(load_event("tickets/T-2099-invalid")), "{oops"]
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+        take_messages(sqs, dlq_url, lambda m: m.body == "{oops", timeout=30)
+    finally:
+        local_stack.stop_consumer(f"same-{unique_id}")
+    ecs = [m.json for m in take_messages(sqs, ecs_capture, lambda _m: True, expected=10, timeout=3)]
+    (first_batch,) = [c for c in ecs if "event" in c and len(c["event"]["Records"]) == len(bodies)]
+    # ... and the same SQS event is handed to the Lambda handler, built in this process from the same wiring
+    monkeypatch.setenv("CAPTURE_QUEUE_URL", lambda_capture)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local_stack.endpoint_url)
+    lambda_handler = sqs_bus_worker(consumes=TicketSubmitted, build=build_capturing_intake)
+    response = lambda_handler(first_batch["event"], FakeLambdaContext())
+    in_lambda = [m.json for m in take_messages(sqs, lambda_capture, lambda _m: True, expected=2, timeout=10)]
+
+    # Then both report the same partial failure (only the poison message) ...
+    poison_id = next(r["messageId"] for r in first_batch["event"]["Records"] if r["body"] == "{oops")
+    assert response == first_batch["response"] == {"batchItemFailures": [{"itemIdentifier": poison_id}]}
+    # ... and emit the same events: same ids and details (an acceptance and a rejection)
+    expected = _emitted(in_lambda)
+    assert [detail_type for detail_type, _ in expected] == ["TicketAccepted", "TicketRejected"]
+    assert _emitted(ecs) == expected

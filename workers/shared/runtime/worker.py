@@ -10,6 +10,7 @@ its logic and a ``build`` function (its wiring); its ``handler.py`` is one assig
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -38,6 +39,9 @@ M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Event)
 
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# The template's namespace. Without one Powertools raises at flush, after the batch's effects: an ECS
+# task or a test that forgot the variable would fail (and redo) every batch.
+DEFAULT_METRICS_NAMESPACE = "supportflow"
 
 
 class WorkerMisconfigured(RuntimeError):
@@ -120,7 +124,9 @@ class SqsWorker(Generic[M]):
         self._processor = LoggedBatchProcessor()
         self.logger = Logger(service=service)
         self.tracer = Tracer(service=service)
-        self.metrics = Metrics(service=service)
+        self.metrics = Metrics(
+            service=service, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
+        )
         # No tracer.capture_method on records: on failure it logs the exception's text and puts it in the
         # trace, and pydantic's text echoes the input. Boto3 calls still get their own subsegments.
         self._handler = self.logger.inject_lambda_context(clear_state=True)(
