@@ -214,7 +214,11 @@ def sqs_worker(*, consumes: type[E], build: Callable[[], WorkerApp[E]], service:
 
 
 def sqs_bus_worker(
-    *, consumes: type[Event], build: Callable[[], WorkerApp[BusEvent]], service: str | None = None
+    *,
+    consumes: type[Event] | Sequence[type[Event]],
+    build: Callable[[], WorkerApp[BusEvent]],
+    service: str | None = None,
 ) -> SqsWorker[BusEvent]:
-    """The handler of a worker that takes the bus event itself (to answer even an invalid detail)."""
-    return SqsWorker(BusEventReader((consumes,)), build, service)
+    """The handler of a worker that takes the bus event itself (to answer an invalid detail, or fold several)."""
+    event_types = (consumes,) if isinstance(consumes, type) else tuple(consumes)
+    return SqsWorker(BusEventReader(event_types), build, service)
