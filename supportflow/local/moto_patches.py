@@ -8,20 +8,24 @@ count is a scan of every stored message with a ``datetime`` clock read per messa
 - ``ReceiveMessage`` checks each returned message's retention through ``get_queue_attributes``,
   which rebuilds ``Queue.attributes`` three times: 9 scans per returned message, plus ``Queue.messages``
   (visible and not delayed, two clock reads per stored message) once per call;
-- ``DeleteMessage`` allocates every stored message's receipt-handle list twice to find one handle.
+- ``DeleteMessage`` allocates every stored message's receipt-handle list twice to find one handle;
+- ``GetQueueAttributes`` with N names rebuilds ``Queue.attributes`` 1 + 2N times.
 
-The patch keeps every rule and value: it reads the retention period from the queue itself, lets a
-send build the attributes without the counts (no caller inside a send reads them), and counts or
-filters messages with one clock read per call instead of one per message (``unix_time_millis`` is
-still moto's clock, so time freezing still applies). Visibility, delays, redrive after
-``maxReceiveCount``, FIFO groups and deduplication, receive counts and the counts
-``GetQueueAttributes`` reports are moto's own code paths, untouched.
+The patch keeps every rule and value. It reads the retention period from the queue itself, lets a
+send build the attributes without the counts (no caller inside a send reads them), counts and
+filters with one clock read per call instead of one per message (still moto's ``unix_time_millis``,
+so time freezing still applies), deletes by the first message holding the handle, and builds the
+attributes once per ``GetQueueAttributes`` call (one snapshot). Visibility, delays, redrive after
+``maxReceiveCount``, FIFO groups and deduplication and receive counts stay moto's own code.
 
 It is applied only for the moto versions whose source it was checked against (``SUPPORTED``); outside
-them it logs a warning and does nothing. Upstream change that retires it: moto's SQS reading static
-attributes from the queue's fields (not the ``attributes`` dict) in ``send_message``, ``add_message``,
-``_validate_message`` and ``is_message_valid_based_on_retention_period``, and computing the counts in
-one pass with one clock read; then delete this module and its call in ``emulator.py``.
+them it logs a warning and does nothing. A moto server in another process is never patched.
+
+Upstream change that retires it: moto's SQS reading static attributes from the queue's fields (not
+the ``attributes`` dict) in ``send_message``, ``add_message``, ``_validate_message`` and
+``is_message_valid_based_on_retention_period``, counting in one pass with one clock read, and
+building the attributes once per ``get_queue_attributes``. Then delete this module and its call in
+``emulator.py``.
 """
 
 from __future__ import annotations
@@ -99,7 +103,33 @@ def _counts_unused() -> Iterator[None]:
 def _replacements() -> list[tuple[type, str, Any]]:
     from moto.sqs.models import Queue, SQSBackend  # noqa: PLC0415 - moto imports slowly
 
-    return [*_queue_replacements(Queue), *_backend_replacements(SQSBackend)]
+    return [*_queue_replacements(Queue), *_backend_replacements(SQSBackend), *_attribute_snapshots(Queue, SQSBackend)]
+
+
+def _attribute_snapshots(queue_class: type, backend_class: type) -> list[tuple[type, str, Any]]:
+    """GetQueueAttributes builds ``Queue.attributes`` once per call instead of 1 + 2 per name asked."""
+    original_attributes = queue_class.__dict__["attributes"].fget
+    original_get: Callable[..., Any] = backend_class.get_queue_attributes  # type: ignore[attr-defined]
+
+    def attributes(self: Any) -> dict[str, Any]:
+        snapshots: dict[int, dict[str, Any]] | None = getattr(_state, "snapshots", None)
+        if snapshots is None:
+            return original_attributes(self)  # type: ignore[no-any-return]
+        if id(self) not in snapshots:
+            snapshots[id(self)] = original_attributes(self)
+        return snapshots[id(self)]
+
+    def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> Any:
+        _state.snapshots = {}
+        try:
+            return original_get(self, queue_name, attribute_names)
+        finally:
+            _state.snapshots = None
+
+    return [
+        (queue_class, "attributes", property(attributes)),
+        (backend_class, "get_queue_attributes", get_queue_attributes),
+    ]
 
 
 def _counts_skipped() -> bool:
