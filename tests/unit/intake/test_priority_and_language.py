@@ -61,6 +61,13 @@ def test_upstream_priority_wins_and_says_so() -> None:
         ("Olá, meu pedido não chegou", "pt"),
         ("ご注文の商品が届きません", "ja"),
         ("12345 !!!", "und"),
+        ("Gdzie jest moja paczka? Zamówiłem ją tydzień temu.", "pl"),
+        ("Kargom nerede? Siparişim iki haftadır gelmedi.", "tr"),  # noqa: RUF001 (Turkish dotless i)
+        ("Gói hàng của tôi ở đâu?", "vi"),
+        ("Мені двічі списали плату за підписку.", "uk"),
+        ("Где моя посылка? Я жду уже неделю.", "ru"),
+        ("بسته من کجاست؟", "fa"),
+        ("أين طردي؟", "ar"),
     ],
 )
 def test_language_guess(text: str, tag: str) -> None:
