@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from schemas import BusEvent, TicketAccepted, TicketRejected, TicketSubmitted
+from schemas.errors import MisroutedEvent
 from tests.unit.fakes import FakeLambdaContext, InMemoryIdempotencyStore
 from workers.intake import handler as intake_handler
-from workers.intake.logic import IntakeService, MisroutedEvent
+from workers.intake.logic import IntakeService
 from workers.intake.wiring import build_app
 from workers.shared.publisher import InMemoryPublisher
 from workers.shared.runtime.readers import BusEventReader
