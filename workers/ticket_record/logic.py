@@ -73,6 +73,13 @@ _SLOTS: dict[type[Event], tuple[str, type[Fact]]] = {
 }
 
 
+_RESOLVED: dict[str, Status] = {
+    "approved": "escalation_approved",
+    "rejected": "escalation_rejected",
+    "timed_out": "escalation_timed_out",
+}
+
+
 def analyzed_event_id(tenant_id: str, ticket_id: str) -> str:
     """The one TicketAnalyzed id of a ticket, whatever submission or redelivery completed it."""
     return derived_event_id(f"{tenant_id}#{ticket_id}", TicketAnalyzed.detail_type)
@@ -107,8 +114,7 @@ def _merge(record: TicketRecord, event: Event) -> TicketRecord:
 
 def _status(record: TicketRecord) -> Status:
     if record.escalation_resolution is not None:
-        resolved: Status = f"escalation_{record.escalation_resolution.decision}"  # type: ignore[assignment]
-        return resolved
+        return _RESOLVED[record.escalation_resolution.decision]
     if record.escalation_request is not None:
         return "escalated"
     if record.draft is not None:
