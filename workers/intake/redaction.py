@@ -18,7 +18,8 @@ from stdnum import iban, luhn
 from stdnum.us import ssn
 
 # Unicode-aware: \w covers every script's letters and digits (josé.müller@exämple.de, 用户@例子.广告).
-EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@(?:[\w-]+\.)+\w{2,}")
+# Starts only where a local part can start, so a long run without '@' is scanned once, not once per character.
+EMAIL = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@(?:[\w-]+\.)+\w{2,}")
 # Two letters, two check digits, then 11-30 letters or digits in groups of any separator; confirmed by stdnum.
 IBAN_CANDIDATE = re.compile(r"(?i)(?<!\w)[a-z]{2}\d{2}(?:[ .-]?[a-z0-9]){11,30}")
 # 13-19 digits, grouped by spaces, dots or dashes (or not at all); confirmed by the Luhn check.
@@ -35,6 +36,10 @@ CUED_PHONE = re.compile(
 _ID_BEFORE = re.compile(r"#\s?$")
 _ID_WORDS = re.compile(r"(?i)\b(?:order|invoice|ticket|ref|reference|tracking|account|case|number of)\b")
 _SEPARATOR = re.compile(r"[ .-]")
+# Where a phone number may be: a run of digits, spaces, dots, dashes and brackets, not inside a word or an
+# id. At most 40 digits (two or three numbers side by side), so no single run costs more than a short one.
+_PHONE_CANDIDATE = re.compile(r"(?<![\w#/-])[+(]?\d(?:[ ().-]{0,3}\d){6,39}\)?")
+_LENIENCY = phonenumbers.Leniency.VALID
 _MIN_PHONE_DIGITS = 7
 
 # Regions whose national formats are tried when the customer's own is unknown; international (+…)
@@ -140,13 +145,17 @@ def _ssn_confirmed(candidate: str) -> bool:
 
 def _phone_spans(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
     """Spans of numbers valid in one of ``regions`` (and not written where an id belongs)."""
-    if sum(char.isdigit() for char in text) < _MIN_PHONE_DIGITS:
-        return []
     spans: list[tuple[int, int]] = []
-    for region in regions:
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            if not _is_id_context(text, match.start) and not text[match.end : match.end + 1].isalnum():
-                spans.append((match.start, match.end))
+    # The matcher runs on each run of digits only, not on the whole text once per region: a long,
+    # digit-heavy ticket would otherwise cost seconds.
+    for candidate in _PHONE_CANDIDATE.finditer(text):
+        if sum(char.isdigit() for char in candidate.group(0)) < _MIN_PHONE_DIGITS:
+            continue
+        for region in regions:
+            for match in phonenumbers.PhoneNumberMatcher(candidate.group(0), region, leniency=_LENIENCY):
+                start, end = candidate.start() + match.start, candidate.start() + match.end
+                if not _is_id_context(text, start) and not text[end : end + 1].isalnum():
+                    spans.append((start, end))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
