@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -37,10 +39,56 @@ def test_json_schemas_are_current() -> None:
     assert not stale, f"run `make schemas`: stale or missing {stale}"
 
 
-def test_json_schema_rejects_what_the_model_rejects() -> None:
+def _submitted_detail(**changes: Any) -> dict[str, Any]:
+    """The TicketSubmitted sample's detail with top-level fields replaced (``None`` removes one)."""
+    detail: dict[str, Any] = json.loads((ROOT / "events" / "TicketSubmitted.json").read_text())["detail"]
+    for key, value in changes.items():
+        if value is None:
+            detail.pop(key)
+        else:
+            detail[key] = value
+    return detail
+
+
+def _submitted_schema() -> jsonschema_rs.Validator:
     schema = json.loads((JSON_DIR / "TicketSubmitted.json").read_text())
-    assert {"ticket_id", "customer", "body", "correlation_id"} <= set(schema["required"])
-    assert schema["additionalProperties"] is False
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def test_json_schema_accepts_the_sample_the_model_accepts() -> None:
+    # Given the TicketSubmitted sample, which the model parses
+    detail = _submitted_detail()
+    TicketSubmitted.model_validate(detail)
+    # Then the exported JSON Schema accepts it too
+    assert list(_submitted_schema().iter_errors(detail)) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"ticket_id": None}, id="missing-ticket-id"),
+        pytest.param({"extra": 1}, id="unknown-field"),
+        pytest.param({"ticket_id": 1001}, id="number-for-a-string-id"),
+        pytest.param({"ticket_id": "T 1"}, id="id-off-pattern"),
+        pytest.param({"body": ""}, id="empty-body"),
+        pytest.param({"subject": "x" * 501}, id="subject-too-long"),
+        pytest.param({"channel": "fax"}, id="unknown-channel"),
+        pytest.param({"tenant_id": "a b"}, id="tenant-off-pattern"),
+        pytest.param({"occurred_at": "yesterday"}, id="not-a-date-time"),
+        pytest.param({"customer": {"email": "a@b.c"}}, id="customer-without-id"),
+        pytest.param({"customer": {"customer_id": "C-1", "tier": "gold"}}, id="unknown-tier"),
+        pytest.param({"attributes": {"k": 1}}, id="attribute-not-a-string"),
+        pytest.param({"attributes": {f"k{i}": "v" for i in range(51)}}, id="too-many-attributes"),
+        pytest.param({"attributes": {"k" * 65: "v"}}, id="attribute-key-too-long"),
+    ],
+)
+def test_json_schema_rejects_what_the_model_rejects(changes: dict[str, Any]) -> None:
+    # Given the sample with one field made invalid, which the model refuses
+    detail = _submitted_detail(**changes)
+    with pytest.raises(ValidationError):
+        TicketSubmitted.model_validate(detail)
+    # Then the exported JSON Schema refuses it too (what producers validate against agrees with the worker)
+    assert list(_submitted_schema().iter_errors(detail)) != []
 
 
 @pytest.mark.parametrize("path", TICKET_SAMPLES, ids=lambda path: path.stem)
