@@ -215,6 +215,8 @@ def describe(stack: EmulatedStack) -> str:
         f"  emulator        {stack.emulator} at {stack.endpoint_url}   (export AWS_ENDPOINT_URL={stack.endpoint_url})",
         f"  bedrock         {stack.bedrock_url or 'not available'}",
     ]
+    for logical_id, api in stack.apis.items():
+        lines.append(f"  rest api        {api.url}   ({logical_id}; send x-api-key)")
     by_type: dict[str, list[str]] = {}
     for info in stack.resources.values():
         if info.status in ("created", "bridged") and info.type in _SHOWN_TYPES:

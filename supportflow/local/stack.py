@@ -20,6 +20,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from supportflow.local.apigateway import (
+    RestApiServer,
+    localise_functions,
+    localise_urls,
+    start_rest_api_servers,
+    stop_rest_api_servers,
+)
 from supportflow.local.bedrock_boot import BedrockBoot
 from supportflow.local.bridges import BridgeForwarder
 from supportflow.local.clients import Clients
@@ -86,6 +93,8 @@ class EmulatedStack:
         self.event_sources: list[EventSourceSpec] = []
         self.skipped_workers: dict[str, str] = {}
         self.supervisor = Supervisor(restart_policy)
+        # Every API Gateway REST API of the template, served on 127.0.0.1 (``apis[id].url``).
+        self.apis: dict[str, RestApiServer] = {}
         self.boot_seconds = 0.0
         self._factory = WorkerFactory(
             endpoint_url=self.endpoint_url,
@@ -165,6 +174,17 @@ class EmulatedStack:
                 stack.bedrock, stack.bedrock_url = bedrock_boot.result()
                 stack._factory.bedrock_url = stack.bedrock_url
             stack.boot_seconds = time.monotonic() - started
+            stack.apis = start_rest_api_servers(
+                stack.resources,
+                stack.functions,
+                stack.clients.client("apigateway"),
+                stack.worker_environment,
+                work_dir=stack._work_dir,
+                log_dir=log_dir,
+            )
+            # Workers and outputs see each served API at its 127.0.0.1 URL instead of execute-api's.
+            stack.functions = localise_functions(stack.functions, stack.apis)
+            stack.outputs = {name: localise_urls(value, stack.apis) for name, value in stack.outputs.items()}
             stack._start_workers(workers)
         except BaseException:
             if bedrock_boot is not None and stack.bedrock is None:
@@ -197,6 +217,7 @@ class EmulatedStack:
         if self._stopped:
             return
         self._stopped = True
+        stop_rest_api_servers(self.apis.values())
         self.supervisor.shutdown()
         for forwarder in self._forwarders:
             forwarder.stop()

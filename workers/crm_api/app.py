@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -36,9 +37,11 @@ def _responses(ok: dict[int, str], model: type[BaseModel]) -> dict[int, OpenAPIR
         for status, text in ok.items()
     }
     for status, text in (
+        (400, "The body is not UTF-8 text."),
         (404, "No such customer or case."),
         (412, "If-Match does not name the stored version."),
         (422, "The request failed validation."),
+        (415, "The body is not JSON."),
         (428, "If-Match is required to change an existing record."),
     ):
         responses[status] = {"description": text, "content": {"application/json": {"model": ErrorBody}}}
@@ -78,6 +81,31 @@ def _invalid_request(error: RequestValidationError) -> Response[ErrorBody]:
         content_type="application/json",
         body=ErrorBody(code="validation_error", message=problems or "invalid request"),
     )
+
+
+def _refuse(status: int, code: str, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": ErrorBody(code=code, message=message).model_dump_json(),
+        "isBase64Encoded": False,
+    }
+
+
+def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve one REST proxy event; a body that is not UTF-8 JSON is refused before anything parses it."""
+    headers = event.get("headers") or {}
+    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    body = event.get("body")
+    if body and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        return _refuse(415, "unsupported_media_type", "send the body as application/json")
+    if body and event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError both are
+            return _refuse(400, "unreadable_body", "the body is not UTF-8 text")
+    return app.resolve(event, context)
 
 
 @app.get("/customers/<customer_id>", responses=_responses({200: "The customer."}, Customer))

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workers.crm_api.app import app
+from workers.crm_api.app import resolve
 
 logger = Logger()
 tracer = Tracer()
@@ -18,4 +18,4 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway proxy event in, proxy response out."""
-    return app.resolve(event, context)
+    return resolve(event, context)

@@ -7,6 +7,7 @@ is a new module here that registers its creators with ``@creates`` and is import
 """
 
 from supportflow.local.resources import (  # noqa: F401 - imported to register their creators
+    apigateway,
     cloudwatch,
     dynamodb,
     events,
@@ -15,6 +16,7 @@ from supportflow.local.resources import (  # noqa: F401 - imported to register t
     logs,
     s3,
     scheduler,
+    secretsmanager,
     sns,
     sqs,
     stepfunctions,

@@ -155,3 +155,53 @@ def _log_group(stack: EmulatedStack, logical_id: str, physical_id: str, props: d
     (group,) = [g for g in groups if g["logGroupName"] == physical_id]
     if props.get("RetentionInDays"):
         assert group["retentionInDays"] == int(props["RetentionInDays"])
+
+
+@verifies("AWS::SecretsManager::Secret")
+def _secret(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    value = stack.client("secretsmanager").get_secret_value(SecretId=physical_id)["SecretString"]
+    length = (props.get("GenerateSecretString") or {}).get("PasswordLength")
+    if length is not None:
+        assert len(value) == int(length)
+
+
+@verifies("AWS::ApiGateway::RestApi")
+def _rest_api(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    apigateway = stack.client("apigateway")
+    resources = apigateway.get_resources(restApiId=physical_id, limit=500)["items"]
+    methods = {r["path"]: r.get("resourceMethods") or {} for r in resources}
+    # (the raw Body's operations sit under Fn::If when the API has a Condition: its paths are literal)
+    for path in (props.get("Body") or {}).get("paths", {}):
+        assert methods.get(path), f"{logical_id}: {path} has no methods"
+
+
+@verifies("AWS::ApiGateway::Deployment")
+def _api_deployment(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    api_id = stack.physical_id(props["RestApiId"]["Ref"])
+    assert stack.client("apigateway").get_deployment(restApiId=api_id, deploymentId=physical_id)["id"] == physical_id
+
+
+@verifies("AWS::ApiGateway::Stage")
+def _api_stage(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    api_id = stack.physical_id(props["RestApiId"]["Ref"])
+    stage = stack.client("apigateway").get_stage(restApiId=api_id, stageName=physical_id)
+    assert stage["deploymentId"] == stack.physical_id(props["DeploymentId"]["Ref"])
+
+
+@verifies("AWS::ApiGateway::ApiKey")
+def _api_key(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    key = stack.client("apigateway").get_api_key(apiKey=physical_id, includeValue=True)
+    assert key["enabled"] is True
+    assert "{{resolve:" not in key["value"]
+
+
+@verifies("AWS::ApiGateway::UsagePlan")
+def _usage_plan(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    plan = stack.client("apigateway").get_usage_plan(usagePlanId=physical_id)
+    assert len(plan.get("apiStages") or []) == len(props.get("ApiStages") or [])
+
+
+@verifies("AWS::ApiGateway::UsagePlanKey")
+def _usage_plan_key(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    plan_id = stack.physical_id(props["UsagePlanId"]["Ref"])
+    assert stack.client("apigateway").get_usage_plan_key(usagePlanId=plan_id, keyId=physical_id)["id"] == physical_id

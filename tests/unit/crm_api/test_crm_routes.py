@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from workers.crm_api.app import app
+from workers.crm_api.app import resolve
 from workers.crm_api.bootstrap import set_service
 from workers.crm_api.logic import CrmService
 from workers.crm_api.openapi import OPENAPI_PATH, openapi_document
@@ -36,7 +37,7 @@ def call(method: str, path: str, body: Any = None, headers: dict[str, str] | Non
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
-    return app.resolve(event, None)  # type: ignore[arg-type]
+    return resolve(event, None)
 
 
 def _etag(response: dict[str, Any]) -> str:
@@ -106,6 +107,29 @@ def test_malformed_requests_answer_422_in_the_error_shape(method: str, path: str
     response = call(method, path, body)
     assert response["statusCode"] == 422
     assert _body(response)["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"])
+def test_a_body_that_is_not_json_is_415(content_type: str) -> None:
+    # When a body comes as anything but JSON, Then 415 before any parsing, in the error shape
+    response = call("PUT", "/customers/c-1", {"name": "Ada"}, {"Content-Type": content_type})
+    assert (response["statusCode"], _body(response)["code"]) == (415, "unsupported_media_type")
+
+
+def test_a_body_that_is_not_utf8_is_400() -> None:
+    # Given a body API Gateway passed base64-encoded because it is not text
+    event = {
+        "resource": "/customers/{customer_id}",
+        "path": "/customers/c-1",
+        "httpMethod": "PUT",
+        "headers": {"Content-Type": "application/json"},
+        "requestContext": {"stage": "test", "requestId": "r-1"},
+        "body": base64.b64encode(b"\xff\xfe{").decode(),
+        "isBase64Encoded": True,
+    }
+    # When it is resolved, Then 400 in the error shape (not a crash)
+    response = resolve(event, None)
+    assert (response["statusCode"], _body(response)["code"]) == (400, "unreadable_body")
 
 
 def test_unknown_records_answer_404() -> None:
