@@ -6,6 +6,14 @@ from typing import Any
 
 from supportflow.local.resources.registry import Created, Deployment, creates, json_text, tags
 
+TAP_SUFFIX = "-tap"
+
+
+def tap_queue_name(topic_name: str) -> str:
+    """The local SQS queue subscribed to a topic, so what was published can be read back (SQS names <= 80)."""
+    base = topic_name.removesuffix(".fifo")[: 80 - len(TAP_SUFFIX) - 5]
+    return base + TAP_SUFFIX + (".fifo" if topic_name.endswith(".fifo") else "")
+
 
 @creates("AWS::SNS::Topic")
 def create_topic(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> Created:
@@ -27,7 +35,17 @@ def create_topic(deployment: Deployment, logical_id: str, properties: dict[str, 
     arn = sns.create_topic(**kwargs)["TopicArn"]
     for subscription in properties.get("Subscription") or []:
         sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
+    _tap(deployment, arn, name, fifo)
     return Created(ref=arn, attributes={"TopicArn": arn, "TopicName": name})
+
+
+def _tap(deployment: Deployment, topic_arn: str, topic_name: str, fifo: bool) -> None:
+    """Locally only: an SQS queue on the topic (the SNS envelope, with message id and attributes)."""
+    attributes: dict[Any, str] = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
+    sqs = deployment.clients.sqs
+    url = sqs.create_queue(QueueName=tap_queue_name(topic_name), Attributes=attributes)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    deployment.clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
 
 @creates("AWS::SNS::TopicPolicy")

@@ -1,0 +1,87 @@
+"""The notifications worker on the embedded stack: real TicketAnalyzed events in, SNS messages read back.
+
+Locally every topic has an SQS queue subscribed (``supportflow.local.resources.sns.tap_queue_name``), so
+a test reads what the agents were sent, with its message attributes, from the agents topic's tap.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.events import TicketAnalyzed
+from supportflow.local import EmulatedStack
+from supportflow.local.observe import ReceivedMessage, load_event, put_bus_event, queue_depth, take_messages
+from supportflow.local.resources.sns import tap_queue_name
+
+pytestmark = pytest.mark.integration
+
+EVENTS = Path(__file__).resolve().parents[3] / "events"
+DRAIN_TIMEOUT_SECONDS = 30.0
+
+
+def agents_tap(stack: EmulatedStack) -> str:
+    """The URL of the queue subscribed to the agents topic."""
+    topic_name = stack.physical_id("AgentsTopic").rsplit(":", 1)[-1]
+    return stack.clients.sqs.get_queue_url(QueueName=tap_queue_name(topic_name))["QueueUrl"]
+
+
+def about_ticket(ticket_id: str) -> Any:
+    """Predicate: an SNS envelope whose message is about this ticket."""
+
+    def match(message: ReceivedMessage) -> bool:
+        envelope = message.json
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("Message"), str):
+            return False
+        return bool(json.loads(envelope["Message"]).get("ticket_id") == ticket_id)
+
+    return match
+
+
+def drained(stack: EmulatedStack) -> None:
+    """Wait until the notify queue holds nothing visible or in flight."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+    while queue_depth(stack.clients.sqs, stack.physical_id("NotifyQueue")) != (0, 0):
+        assert time.monotonic() < deadline, "the notify queue did not drain"
+        time.sleep(0.2)
+
+
+def test_an_escalated_ticket_delivered_twice_notifies_the_agents_once(
+    local_stack: EmulatedStack, unique_id: str
+) -> None:
+    # Given an escalated, high-priority analysed ticket
+    ticket_id = f"T-{unique_id}"
+    sample = load_event(EVENTS / "TicketAnalyzed.json")
+    detail = {
+        "event_id": f"analyzed-{unique_id}",
+        "correlation_id": ticket_id,
+        "ticket_id": ticket_id,
+        "needs_escalation": True,
+        "escalation_reasons": ["legal threat"],
+    }
+    TicketAnalyzed.from_detail({**sample["detail"], **detail})
+    # When the bus delivers it twice (an upstream retry)
+    bus = local_stack.physical_id("EventBus")
+    put_bus_event(local_stack.clients.events, bus, sample, detail)
+    put_bus_event(local_stack.clients.events, bus, sample, detail)
+    # Then the agents topic carries one message about it, filterable by priority, tenant and event type
+    tap = agents_tap(local_stack)
+    (message,) = take_messages(local_stack.clients.sqs, tap, about_ticket(ticket_id), expected=2, timeout=8)
+    envelope = message.json
+    attributes = {name: value["Value"] for name, value in envelope["MessageAttributes"].items()}
+    assert attributes == {
+        "event_type": "TicketAnalyzed",
+        "event_id": f"analyzed-{unique_id}",
+        "tenant": "acme",
+        "audience": "agents",
+        "priority": "high",
+    }
+    body = json.loads(envelope["Message"])
+    assert body["escalation_reasons"] == ["legal threat"] and "customer_id" not in body
+    # And once both deliveries are handled, still only that one
+    drained(local_stack)
+    assert take_messages(local_stack.clients.sqs, tap, about_ticket(ticket_id), timeout=1) == []
