@@ -302,6 +302,7 @@ class EmulatedStack:
                     batch_size=source.batch_size,
                     batching_window_seconds=source.batching_window_seconds,
                     report_batch_item_failures=source.report_batch_item_failures,
+                    maximum_concurrency=source.maximum_concurrency,
                 )
             )
         for bridge in self.bridges:

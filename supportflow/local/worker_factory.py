@@ -18,6 +18,11 @@ LOCAL_POLL_WAIT_SECONDS = 2
 # Local deviation: a received batch is hidden for the function's timeout plus its batching window plus
 # this, not for the queue's VisibilityTimeout (minutes), so a killed worker's batch comes back soon.
 LOCAL_VISIBILITY_MARGIN_SECONDS = 2
+# Pollers per event source: its ScalingConfig.MaximumConcurrency as threads of one consumer process, so
+# under a backlog the high-priority queue drains first, as on Lambda. A mapping without a cap gets one
+# poller; caps above this are cut to it (the template's 10/5/2 keep their ratio; larger ones keep only
+# their order), since the machine running the stack is one laptop, not Lambda's fleet.
+LOCAL_MAX_POLLERS = 10
 # Environment a worker inherits from ours; everything else comes from the template, as in Lambda.
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT")
 _BEDROCK_ENDPOINT_VARIABLES = (
@@ -83,6 +88,7 @@ class WorkerFactory:
         batching_window_seconds: float = 0.0,
         report_batch_item_failures: bool = False,
         event_shape: str = "sqs",
+        maximum_concurrency: int | None = None,
     ) -> WorkerProcess:
         """A (not yet started) consumer process running ``function``'s handler on ``queue_url``."""
         visibility = None
@@ -103,6 +109,7 @@ class WorkerFactory:
             retry_delay_seconds=self.retry_delay_seconds,
             receive_visibility_seconds=visibility,
             event_shape=event_shape,
+            concurrency=min(LOCAL_MAX_POLLERS, max(1, maximum_concurrency or 1)),
             ready_file=self.work_dir / f"{key}.ready",
             parent_pid=os.getpid(),
         )

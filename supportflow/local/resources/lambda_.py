@@ -84,6 +84,7 @@ def create_event_source_mapping(deployment: Deployment, logical_id: str, propert
         kwargs["FunctionResponseTypes"] = list(properties["FunctionResponseTypes"])
     uuid = deployment.clients.lambda_.create_event_source_mapping(**kwargs)["UUID"]
     enabled = str(properties.get("Enabled", "true")).lower() != "false"
+    maximum_concurrency = (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
     deployment.event_sources.append(
         EventSourceSpec(
             logical_id=logical_id,
@@ -94,6 +95,7 @@ def create_event_source_mapping(deployment: Deployment, logical_id: str, propert
             batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
             report_batch_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
             enabled=enabled,
+            maximum_concurrency=None if maximum_concurrency is None else int(maximum_concurrency),
         )
     )
     return Created(ref=uuid, attributes={"Id": uuid}, note="polled by a local consumer process")

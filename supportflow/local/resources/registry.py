@@ -79,6 +79,8 @@ class EventSourceSpec:
     batching_window_seconds: float
     report_batch_item_failures: bool
     enabled: bool
+    # ScalingConfig.MaximumConcurrency: pollers of the local consumer (None: the mapping sets no cap).
+    maximum_concurrency: int | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from types import FrameType
@@ -312,13 +313,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     sqs: SQSClient = boto3.client(
         "sqs",
         config=Config(
-            retries={"mode": "standard", "max_attempts": 5}, read_timeout=SQS_MAX_WAIT_SECONDS + 10, connect_timeout=5
+            retries={"mode": "standard", "max_attempts": 5},
+            read_timeout=SQS_MAX_WAIT_SECONDS + 10,
+            connect_timeout=5,
+            # One connection per poller: each holds one open long poll.
+            max_pool_connections=max(10, config.concurrency),
         ),
     )
-    consumer = QueueConsumer(config, handler, sqs)
-    consumer.install_signal_handlers()
-    consumer.run()
+    if config.concurrency == 1:
+        consumer = QueueConsumer(config, handler, sqs)
+        consumer.install_signal_handlers()
+        consumer.run()
+    else:
+        run_pollers([QueueConsumer(config, handler, sqs) for _ in range(config.concurrency)])
     return 0
+
+
+def run_pollers(consumers: Sequence[QueueConsumer]) -> None:
+    """Run each consumer's loop in its own thread until SIGTERM / SIGINT; every one finishes its batch."""
+
+    def stop_all(signum: int, _frame: FrameType | None) -> None:
+        logger.info("stop requested", extra={"signal": signal.Signals(signum).name, "pollers": len(consumers)})
+        for consumer in consumers:
+            consumer.request_stop()
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    threads = [
+        threading.Thread(target=consumer.run, name=f"poller-{index}", daemon=True)
+        for index, consumer in enumerate(consumers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        # A timed join keeps the main thread free to run the signal handler.
+        while thread.is_alive():
+            thread.join(timeout=0.5)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ class ConsumerConfig:
     # a killed consumer held comes back soon instead of after minutes.
     receive_visibility_seconds: int | None = None
     event_shape: str = "sqs"
+    # Pollers in this process, each its own receive -> invoke -> settle loop over one shared handler:
+    # the event source's ScalingConfig.MaximumConcurrency.
+    concurrency: int = 1
     ready_file: Path | None = None
     # Locally: stop when the stack that spawned us is gone (even if it was SIGKILLed).
     parent_pid: int | None = None
@@ -66,6 +69,8 @@ class ConsumerConfig:
             str(self.wait_time_seconds),
             "--event-shape",
             self.event_shape,
+            "--concurrency",
+            str(self.concurrency),
         ]
         optional = {
             "--function-arn": self.function_arn,
@@ -128,6 +133,12 @@ def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
         default="sqs",
         help="eventbridge: each message body is an EventBridge event, one invoke per event",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(env("CONSUMER_CONCURRENCY", "1")),
+        help="pollers in this process (the event source's MaximumConcurrency)",
+    )
     parser.add_argument("--ready-file", type=Path, default=None)
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     args = parser.parse_args(argv)
@@ -135,6 +146,8 @@ def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
         parser.error("--batch-size must be 1..10000")
     if not 0 <= args.wait_time <= SQS_MAX_WAIT_SECONDS:
         parser.error("--wait-time must be 0..20")
+    if not 1 <= args.concurrency <= 1000:
+        parser.error("--concurrency must be 1..1000")
     return ConsumerConfig(
         queue_url=args.queue_url,
         handler=args.handler,
@@ -150,6 +163,7 @@ def _parse_args(argv: Sequence[str] | None) -> ConsumerConfig:
         retry_delay_seconds=args.retry_delay,
         receive_visibility_seconds=args.receive_visibility,
         event_shape=args.event_shape,
+        concurrency=args.concurrency,
         ready_file=args.ready_file,
         parent_pid=args.parent_pid,
     )

@@ -11,6 +11,7 @@ its logic and a ``build`` function (its wiring); its ``handler.py`` is one assig
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -121,7 +122,10 @@ class SqsWorker(Generic[M]):
         self._reader = reader
         self._build = build
         self._running: _Running[M] | None = None
-        self._processor = LoggedBatchProcessor()
+        # The consumer may invoke one handler from several poller threads: the app is built once (under
+        # the lock) and shared; a batch processor holds one batch's state, so each thread has its own.
+        self._build_lock = threading.Lock()
+        self._local = threading.local()
         self.logger = Logger(service=service)
         self.tracer = Tracer(service=service)
         self.metrics = Metrics(
@@ -147,15 +151,23 @@ class SqsWorker(Generic[M]):
 
     def app(self) -> _Running[M]:
         """The app of this process, built on first use."""
-        if self._running is None:
-            try:
-                app = self._build()
-            except ValidationError as error:
-                # Settings come from the environment: name the fields, do not echo the values.
-                raise WorkerMisconfigured(validation_fields(error)) from None
-            self._running = self._start(app)
-            self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
-        return self._running
+        with self._build_lock:
+            if self._running is None:
+                try:
+                    app = self._build()
+                except ValidationError as error:
+                    # Settings come from the environment: name the fields, do not echo the values.
+                    raise WorkerMisconfigured(validation_fields(error)) from None
+                self._running = self._start(app)
+                self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
+            return self._running
+
+    @property
+    def _processor(self) -> LoggedBatchProcessor:
+        processor: LoggedBatchProcessor | None = getattr(self._local, "processor", None)
+        if processor is None:
+            processor = self._local.processor = LoggedBatchProcessor()
+        return processor
 
     def _start(self, app: WorkerApp[M]) -> _Running[M]:
         config = IdempotencyConfig(
