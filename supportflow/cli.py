@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import signal
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from workers.shared.runtime.logs import configure_json_logging
 
@@ -67,10 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-workers", action="store_true", help="deploy only; run no consumer")
     up.add_argument("--log-dir", type=Path, default=None, help="worker logs go here (default: this terminal)")
 
-    run = commands.add_parser("run", help="boot, replay the sample tickets, report, shut down")
+    run = commands.add_parser("run", help="boot, submit realistic tickets, wait for every outcome, report")
     stack_options(run)
-    run.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for every outcome")
-    run.add_argument("--events-dir", type=Path, default=None, help="default: the repo's events/")
+    run.add_argument("--tickets", type=int, default=36, help="how many tickets (default 36)")
+    run.add_argument("--seed", type=int, default=7, help="the generator's seed (same seed, same tickets)")
+    run.add_argument("--chaos", action="store_true", help="inject faults: throttles, a killed worker, poison...")
+    run.add_argument("--report", type=Path, default=None, help="also write the report as JSON to this file")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every outcome")
     run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
 
     bedrock = commands.add_parser("bedrock", help="serve only the offline Bedrock, in the foreground")
@@ -108,7 +111,7 @@ def _start_stack(args: argparse.Namespace, *, workers: bool, log_dir: Path | Non
         raise SystemExit(f"supportflow: {error}") from error
 
 
-def _say_worker_events(stack: EmulatedStack) -> None:
+def _say_worker_events(stack: EmulatedStack, stream: TextIO = sys.stdout) -> None:
     """Print what the supervisor does, so a dead worker is never silently 'served'."""
     from supportflow.local.supervisor import WorkerEvent  # noqa: PLC0415
 
@@ -116,12 +119,14 @@ def _say_worker_events(stack: EmulatedStack) -> None:
         if event.kind == "died":
             print(
                 f"worker {event.key} died (exit code {event.exit_code}); restarting in {event.delay_seconds:.1f} s",
+                file=stream,
                 flush=True,
             )
         elif event.kind == "restarted":
-            print(f"worker {event.key} restarted (restart {event.restarts})", flush=True)
+            print(f"worker {event.key} restarted (restart {event.restarts})", file=stream, flush=True)
         else:
-            print(f"worker {event.key} keeps dying (exit code {event.exit_code}); NOT restarted", flush=True)
+            msg = f"worker {event.key} keeps dying (exit code {event.exit_code}); NOT restarted"
+            print(msg, file=stream, flush=True)
 
     stack.supervisor.listeners.append(say)
 
@@ -151,47 +156,32 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from supportflow.local.replay import EVENTS_DIR, TicketRun, replay, sample_tickets  # noqa: PLC0415
+    from supportflow.local.run import Progress, generate_tickets, render, run_tickets, summarise  # noqa: PLC0415
 
-    samples = sample_tickets(args.events_dir or EVENTS_DIR)
-    if not samples:
-        print("no TicketSubmitted samples found", file=sys.stderr)
-        return 1
+    tickets = generate_tickets(args.tickets, seed=args.seed)
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="supportflow-run-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    print(f"booting the local stack (worker logs: {log_dir})...", flush=True)
+    print(f"booting the local stack (worker logs: {log_dir})...", file=sys.stderr, flush=True)
     with _start_stack(args, workers=True, log_dir=log_dir) as stack:
-        print(describe(stack), flush=True)
-        _say_worker_events(stack)
-        print(f"\nreplaying {len(samples)} tickets...", flush=True)
-        finished = 0
+        print(f"stack {stack.stack_name} up in {stack.boot_seconds:.1f} s", file=sys.stderr, flush=True)
+        _say_worker_events(stack, stream=sys.stderr)
 
-        def show(run: TicketRun) -> None:
-            nonlocal finished
-            finished += 1
-            print(
-                f"  [{finished}/{len(samples)}] {run.ticket_id}: {run.outcome} "
-                f"({run.finished_at - run.put_at if run.finished_at else 0:.2f} s)",
-                flush=True,
+        def show(progress: Progress) -> None:
+            stages = " ".join(f"{name} {count}" for name, count in progress.per_stage.items())
+            line = (
+                f"submitted {progress.submitted}  completed {progress.completed}  rejected {progress.rejected}"
+                f"  dlq {progress.dlq}  | {stages}"
             )
+            print(f"\r{line:<120}", end="", file=sys.stderr, flush=True)
 
-        report = replay(stack, samples, timeout=args.timeout, progress=show)
-        stack.check_workers()
-        restarts = dict(stack.supervisor.restarts)
-    print(_table(report.rows()))
-    totals = ", ".join(f"{count} {outcome}" for outcome, count in sorted(report.totals().items()))
-    print(f"\n{len(report.runs)} tickets: {totals}")
-    print(
-        f"boot {report.boot_seconds:.2f} s, replay {report.replay_seconds:.2f} s, "
-        f"total {time.monotonic() - started:.2f} s"
-    )
-    if restarts:
-        print("worker restarts: " + ", ".join(f"{key} x{count}" for key, count in sorted(restarts.items())))
-    problems = report.problems()
-    for ticket_id, issues in problems.items():
-        print(f"PROBLEM {ticket_id}: {'; '.join(issues)}", file=sys.stderr)
-    return 1 if problems else 0
+        result = run_tickets(stack, tickets, timeout=args.timeout, chaos=args.chaos, seed=args.seed, progress=show)
+        print(file=sys.stderr, flush=True)
+    summary = summarise(result)
+    summary["boot_seconds"] = round(stack.boot_seconds, 2)
+    print(render(summary, result))
+    if args.report is not None:
+        args.report.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 1 if summary["lost"] or summary["duplicates"] or summary["unexpected_outcomes"] else 0
 
 
 def _bedrock(args: argparse.Namespace) -> int:
