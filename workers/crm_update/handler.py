@@ -1,0 +1,9 @@
+"""Lambda / ECS entry point of the CRM update worker: glue only."""
+
+from __future__ import annotations
+
+from schemas.events import TicketAnalyzed
+from workers.crm_update.wiring import build_app
+from workers.shared.runtime.worker import sqs_worker
+
+lambda_handler = sqs_worker(consumes=TicketAnalyzed, build=build_app, service="crm-update")
