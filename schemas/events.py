@@ -181,6 +181,8 @@ class TicketAnalyzed(Event):
     customer_id: str | None = None
     customer_tier: Literal["free", "standard", "premium", "enterprise"] = "standard"
     language: str | None = None
+    subject: str = Field(default="", description="The redacted subject, as intake accepted it.")
+    body: str = Field(default="", description="The redacted body: drafting answers it without reading any store.")
     intent: str
     category: str
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)

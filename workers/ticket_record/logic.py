@@ -142,6 +142,8 @@ def _analyzed_event(
         customer_id=ticket.customer_id,
         customer_tier=ticket.customer_tier,
         language=ticket.language,
+        subject=ticket.subject,
+        body=ticket.body,
         intent=classification.intent,
         category=classification.category,
         confidence=classification.confidence,
