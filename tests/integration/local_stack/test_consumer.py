@@ -147,7 +147,7 @@ def test_handler_exception_leaves_the_whole_batch(local_stack: EmulatedStack, un
         local_stack.stop_consumer(f"raising-{unique_id}")
     assert sorted(m.body for m in in_dlq) == ["good", "poison"]
     captures = _captures(local_stack, capture_url, MAX_RECEIVE_COUNT)
-    assert all(len(c["event"]["Records"]) == 2 for c in captures)
+    assert [len(c["event"]["Records"]) for c in captures] == [2] * MAX_RECEIVE_COUNT
 
 
 def test_consumer_exits_cleanly_on_sigterm(local_stack: EmulatedStack, unique_id: str) -> None:
