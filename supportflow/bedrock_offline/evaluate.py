@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from supportflow.bedrock_offline.bank import Example, load_banking77, load_examples, split, subsample
+from supportflow.bedrock_offline.sentiment_eval import DEV_SET, TEST_SET, load_labelled, macro_f1
 from supportflow.bedrock_offline.server import BANK_HEADER, OfflineBedrock, get_brain
 
 if TYPE_CHECKING:
@@ -142,6 +143,19 @@ def sentiment_tool() -> dict[str, Any]:
     return {"tools": [{"toolSpec": spec}], "toolChoice": {"any": {}}}
 
 
+def evaluate_sentiment_f1(client: BedrockRuntimeClient) -> None:
+    """Three-class macro-F1 through Converse on the hand-written dev (tuned on) and test (held-out) sets."""
+    config = sentiment_tool()
+    _out("\nSentiment, three-class macro-F1 (very_negative counts as negative; hand-written multi-domain sets)")
+    _out("| set  | texts | languages | macro F1 |")
+    _out("|------|-------|-----------|----------|")
+    for name, path in (("dev", DEV_SET), ("test", TEST_SET)):
+        rows = load_labelled(path)
+        predicted = [str(_tool_input(client, row.text, config)["label"]) for row in rows]
+        f1 = macro_f1([row.label for row in rows], predicted)
+        _out(f"| {name:<4} | {len(rows):>5} | {len({row.language for row in rows}):>9} | {f1:>8.3f} |")
+
+
 def evaluate_sentiment(client: BedrockRuntimeClient, held: list[Example], sample: int) -> None:
     """Print the hand-labelled sentiment table and the label distribution on held-out texts."""
     config = sentiment_tool()
@@ -185,7 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-zero-shot", action="store_true")
     parser.add_argument("--skip-banking77", action="store_true")
     parser.add_argument("--sentiment-sample", type=int, default=200)
+    parser.add_argument("--sentiment-only", action="store_true", help="only the sentiment figures")
     args = parser.parse_args(argv)
+    if args.sentiment_only:
+        with OfflineBedrock() as server:
+            evaluate_sentiment_f1(_client(server.url, True))
+        return 0
 
     examples = load_examples()
     train, held = split(examples)
@@ -230,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         _out(f"intent evaluation took {time.perf_counter() - eval_started:.0f}s")
         evaluate_sentiment(_client(url, True), held, args.sentiment_sample)
+        evaluate_sentiment_f1(_client(url, True))
         _out(f"\nserver saw {server.request_count()} requests")
     finally:
         server.stop()
