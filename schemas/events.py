@@ -19,6 +19,7 @@ __all__ = [
     "Channel",
     "CrmRecordUpdated",
     "Customer",
+    "DraftSource",
     "EscalationRequested",
     "EscalationResolved",
     "FeedbackAnalyzed",
@@ -207,12 +208,26 @@ class CrmRecordUpdated(Event):
     about_event_id: str | None = Field(default=None, description="The event merged into the case.")
 
 
+class DraftSource(Contract):
+    """A knowledge passage a draft relies on."""
+
+    uri: str
+    title: str = ""
+    score: float = Field(default=0.0, ge=0.0)
+
+
 class ResponseDrafted(Event):
-    """A reply to the customer, drafted from the ticket and retrieved knowledge."""
+    """A reply to the customer, drafted from the ticket and retrieved knowledge, and checked against it."""
 
     ticket_id: str
     draft: str = Field(min_length=1)
-    sources: list[str] = Field(default_factory=list)
+    language: str | None = None
+    sources: list[DraftSource] = Field(default_factory=list)
+    grounded: bool = Field(default=False, description="Every claim of the draft is supported by a source.")
+    unsupported_claims: list[str] = Field(default_factory=list)
+    unfilled_placeholders: list[str] = Field(default_factory=list, description="What an agent must fill in.")
+    suggested_solution: str = Field(default="", description="For the agent: what to do, in one or two lines.")
+    for_escalation: bool = Field(default=False, description="Drafted for a human to approve, not to send.")
     model_id: str
     usage: TokenUsage = Field(default_factory=TokenUsage)
 
@@ -229,9 +244,13 @@ class EscalationResolved(Event):
     """A human approved or rejected an escalated ticket (or the approval timed out)."""
 
     ticket_id: str
-    decision: Literal["approved", "rejected", "timed_out"]
+    decision: Literal["approved", "rejected", "timed_out", "failed"]
+    edited: bool = Field(default=False, description="Approved with the agent's edits.")
+    reply: str | None = Field(default=None, description="The approved reply that goes to the customer.")
+    supervisor_escalated: bool = False
     decided_by: str | None = None
     comment: str | None = None
+    reason: str | None = Field(default=None, description="Why the escalation failed, when it did.")
 
 
 class NotificationSent(Event):

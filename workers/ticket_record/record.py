@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.events import Channel, Priority, SentimentLabel
 
@@ -82,11 +82,23 @@ class Sentiment(Fact):
     model_id: str
 
 
+def _source_uris(sources: Any) -> Any:
+    """ResponseDrafted carries sources as objects; the record keeps their URIs."""
+    if isinstance(sources, list):
+        return [source.get("uri", "") if isinstance(source, dict) else source for source in sources]
+    return sources
+
+
 class Draft(Fact):
     """The latest drafted reply."""
 
     draft: str
-    sources: list[str] = Field(default_factory=list)
+    sources: Annotated[list[str], BeforeValidator(_source_uris)] = Field(
+        default_factory=list, description="The URIs of the passages it relies on."
+    )
+    grounded: bool = False
+    suggested_solution: str = ""
+    for_escalation: bool = False
     model_id: str
 
 
