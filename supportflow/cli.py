@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -27,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     configure_json_logging(args.log_level)
-    command = {"up": _up, "run": _run, "bedrock": _bedrock}[args.command]
+    command = {"up": _up, "run": _run, "dlq": _dlq, "bedrock": _bedrock}[args.command]
     return command(args)
 
 
@@ -75,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--report", type=Path, default=None, help="also write the report as JSON to this file")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every outcome")
     run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
+
+    dlq = commands.add_parser("dlq", help="the stack's dead-letter queues: list, show, redrive")
+    dlq.add_argument("action", choices=["list", "show", "redrive"])
+    dlq.add_argument("queue", nargs="?", help="show/redrive: the DLQ (logical id, name, URL or ARN)")
+    dlq.add_argument("--stage", default="local", help="a running `supportflow up --stage` (default local)")
+    dlq.add_argument("--endpoint-url", default=None, help="the local stack's emulator (default $AWS_ENDPOINT_URL)")
+    dlq.add_argument("--stack", default=None, help="a deployed CloudFormation stack (normal credential chain)")
+    dlq.add_argument("--region", default=None)
+    dlq.add_argument("--logs", type=Path, default=None, help="show: worker log dir, for each failure's reason")
+    dlq.add_argument("--body", action="store_true", help="show: print message bodies (may hold PII)")
+    dlq.add_argument("--dry-run", action="store_true", help="redrive: say what would move, move nothing")
+    dlq.add_argument("--to", default=None, help="redrive: destination queue when the DLQ has several sources")
 
     bedrock = commands.add_parser("bedrock", help="serve only the offline Bedrock, in the foreground")
     bedrock.add_argument("--host", default="127.0.0.1")
@@ -182,6 +195,54 @@ def _run(args: argparse.Namespace) -> int:
     if args.report is not None:
         args.report.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 1 if summary["lost"] or summary["duplicates"] or summary["unexpected_outcomes"] else 0
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    import boto3  # noqa: PLC0415 - keeps the other commands light
+
+    from supportflow import dlq  # noqa: PLC0415
+
+    session = boto3.session.Session(region_name=args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    if args.stack:
+        sqs = session.client("sqs")
+        queues = dlq.stack_queues(session.client("cloudformation"), sqs, args.stack)
+    else:
+        endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        if not endpoint:
+            raise SystemExit("supportflow dlq: give --stack NAME (AWS) or --endpoint-url / $AWS_ENDPOINT_URL (local)")
+        sqs = session.client(
+            "sqs",
+            endpoint_url=endpoint,
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        )
+        queues = dlq.local_queues(sqs, args.stage)
+    dlqs = dlq.dead_letter_queues(queues)
+    try:
+        if args.action == "list":
+            print(dlq.list_text(sqs, dlqs))
+            return 0
+        if not args.queue:
+            raise SystemExit(f"supportflow dlq {args.action}: name the queue")
+        chosen = dlq.find(dlqs, args.queue)
+        if args.action == "show":
+            print(dlq.show_text(dlq.peek(sqs, chosen.queue, dlq.failure_reasons(args.logs)), body=args.body))
+            return 0
+        destination = next(
+            (q for q in queues if args.to in (q.name, q.url, q.arn) or q.name.endswith(f"-{args.to}")), None
+        )
+        if args.to and destination is None:
+            raise SystemExit(f"supportflow dlq redrive: no queue {args.to!r}")
+        result = dlq.redrive(sqs, chosen, destination=destination, dry_run=args.dry_run)
+    except dlq.DlqError as error:
+        raise SystemExit(f"supportflow dlq: {error}") from error
+    if result.task_handle:
+        print(f"StartMessageMoveTask started ({result.task_handle})")
+    else:
+        verb = "would move" if args.dry_run else "moved"
+        where = ", ".join(f"{n} to {name}" for name, n in result.destinations.items()) or "nothing"
+        print(f"{verb} {where} ({result.method})")
+    return 0
 
 
 def _bedrock(args: argparse.Namespace) -> int:
