@@ -1,4 +1,4 @@
-"""Make moto's SQS cost per call independent of queue depth, for the embedded emulator only.
+"""Make moto's SQS cost per call independent of queue depth (and two per-request costs), in process only.
 
 moto 5.2.x (`moto/sqs/models.py`, the same code in 5.2.0 to 5.2.5) rebuilds every queue attribute,
 the three ``ApproximateNumberOf*`` counts included, each time it reads one static attribute; every
@@ -18,19 +18,28 @@ so time freezing still applies), deletes by the first message holding the handle
 attributes once per ``GetQueueAttributes`` call (one snapshot). Visibility, delays, redrive after
 ``maxReceiveCount``, FIFO groups and deduplication and receive counts stay moto's own code.
 
+Measured next, once SQS was flat: every request resolved its service under the dispatcher's lock
+with a listdir, ~150 stats and the URL regexes (~0.9 ms; now remembered per host), and EventBridge
+compiled its 8 default JSONPaths with a fresh ply parser for every event and target (~12 ms; now
+compiled once). Both give the same results as moto's code.
+
 It is applied only for the moto versions whose source it was checked against (``SUPPORTED``); outside
 them it logs a warning and does nothing. A moto server in another process is never patched.
 
 Upstream change that retires it: moto's SQS reading static attributes from the queue's fields (not
 the ``attributes`` dict) in ``send_message``, ``add_message``, ``_validate_message`` and
 ``is_message_valid_based_on_retention_period``, counting in one pass with one clock read, and
-building the attributes once per ``get_queue_attributes``. Then delete this module and its call in
+building the attributes once per ``get_queue_attributes``; ``DomainDispatcherApplication`` caching
+``get_backend_for_host`` (or ``list_of_moto_modules``); ``EventTemplateParser.parse`` reusing compiled
+JSONPaths. Each can then go from ``_replacements``; with all three, delete this module and its call in
 ``emulator.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -40,7 +49,11 @@ from typing import Any
 
 logger = logging.getLogger("supportflow.local")
 
-SUPPORTED = ((5, 2, 0), (5, 3, 0))  # [low, high): sqs/models.py compared for 5.2.0, 5.2.3, 5.2.5
+# [low, high): the patched functions compared in 5.2.0, 5.2.3 and 5.2.5 (sqs/models.py, events/utils.py,
+# moto_server/werkzeug_app.py)
+SUPPORTED = ((5, 2, 0), (5, 3, 0))
+
+MAX_HOSTS_REMEMBERED = 1024
 
 _state = threading.local()
 _originals: dict[tuple[type, str], Any] = {}
@@ -101,9 +114,59 @@ def _counts_unused() -> Iterator[None]:
 
 
 def _replacements() -> list[tuple[type, str, Any]]:
+    from moto.events.utils import EventTemplateParser  # noqa: PLC0415
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication  # noqa: PLC0415
     from moto.sqs.models import Queue, SQSBackend  # noqa: PLC0415 - moto imports slowly
 
-    return [*_queue_replacements(Queue), *_backend_replacements(SQSBackend), *_attribute_snapshots(Queue, SQSBackend)]
+    return [
+        *_queue_replacements(Queue),
+        *_backend_replacements(SQSBackend),
+        *_attribute_snapshots(Queue, SQSBackend),
+        *_dispatch_replacements(DomainDispatcherApplication),
+        *_event_template_replacements(EventTemplateParser),
+    ]
+
+
+def _dispatch_replacements(dispatcher_class: type) -> list[tuple[type, str, Any]]:
+    """Every request resolves its service under one lock: a listdir, ~150 stats and the URL regexes."""
+    original: Callable[..., Any] = dispatcher_class.get_backend_for_host  # type: ignore[attr-defined]
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        # A function of the host alone: moto's module list and URL patterns are fixed for the process.
+        known: dict[str | None, Any] = self.__dict__.setdefault("_backend_by_host", {})
+        if host not in known:
+            backend = original(self, host)
+            if len(known) >= MAX_HOSTS_REMEMBERED:
+                return backend
+            known[host] = backend
+        return known[host]
+
+    return [(dispatcher_class, "get_backend_for_host", get_backend_for_host)]
+
+
+def _event_template_replacements(parser_class: Any) -> list[tuple[type, str, Any]]:
+    """EventBridge builds a JSONPath parser (ply yacc tables, ~1 ms) per path, 8 per event and target."""
+    from jsonpath_ng.ext import parse as parse_jsonpath  # type: ignore[attr-defined]  # noqa: PLC0415
+
+    @functools.lru_cache(maxsize=1024)
+    def compiled(expression: str) -> Any:
+        return parse_jsonpath(expression)
+
+    def parse(input_template: str, input_paths_map: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+        # moto's EventTemplateParser.parse, with each JSONPath compiled once.
+        template = input_template or parser_class.DEFAULT_EVENT_INPUT_TEMPLATE
+        paths = input_paths_map or parser_class.DEFAULT_EVENT_INPUT_PATHS_MAP
+        for name in paths:
+            matches = compiled(paths[name]).find(event)
+            result = parser_class._stringify(matches[0].value) if matches else None
+            if result:
+                template = template.replace(f"<{name}>", result)
+        defaults = {"aws.events.event.json": event, "aws.events.event.ingestion-time": event["ingestion-time"]}
+        for name, value in defaults.items():
+            template = template.replace(f"<{name}>", parser_class._stringify(value))
+        return json.loads(template)  # type: ignore[no-any-return]
+
+    return [(parser_class, "parse", staticmethod(parse))]
 
 
 def _attribute_snapshots(queue_class: type, backend_class: type) -> list[tuple[type, str, Any]]:

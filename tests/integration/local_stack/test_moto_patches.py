@@ -20,6 +20,7 @@ from supportflow.local.clients import Clients
 from supportflow.local.emulator import MotoEmulator
 
 if TYPE_CHECKING:
+    from mypy_boto3_events.type_defs import InputTransformerTypeDef
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
@@ -33,13 +34,19 @@ COUNTS: list[QueueAttributeNameType] = [
 
 
 @pytest.fixture(scope="module")
-def sqs() -> Iterator[SQSClient]:
-    """An SQS client on the process's embedded moto server."""
+def clients() -> Iterator[Clients]:
+    """Clients on the process's embedded moto server."""
     emulator = MotoEmulator.acquire()
     try:
-        yield Clients(emulator.endpoint_url, "us-east-1").sqs
+        yield Clients(emulator.endpoint_url, "us-east-1")
     finally:
         MotoEmulator.release()
+
+
+@pytest.fixture(scope="module")
+def sqs(clients: Clients) -> SQSClient:
+    """An SQS client on the process's embedded moto server."""
+    return clients.sqs
 
 
 @pytest.fixture(params=[False, True], ids=["moto-as-is", "patched"])
@@ -183,3 +190,34 @@ def test_fifo_keeps_group_order_blocks_a_group_in_flight_and_deduplicates(sqs: S
     sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
     rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"]
     assert [m["Body"] for m in rest] == ["a2", "a3"]
+
+
+def test_eventbridge_delivers_whole_and_transformed_events_to_sqs_targets(clients: Clients, patched: bool) -> None:
+    # Given a bus whose rule sends matching events to one queue whole and to another through an InputTransformer
+    sqs, events = clients.sqs, clients.events
+    bus = events.create_event_bus(Name=f"patch-{uuid.uuid4().hex[:8]}")["EventBusArn"].rsplit("/", 1)[-1]
+    whole, shaped = _queue(sqs), _queue(sqs)
+    arns = [
+        sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for u in (whole, shaped)
+    ]
+    events.put_rule(Name="tickets", EventBusName=bus, EventPattern=json.dumps({"source": ["patch.test"]}))
+    transformer: InputTransformerTypeDef = {
+        "InputPathsMap": {"ticket": "$.detail.ticket_id"},
+        "InputTemplate": '{"ticket": "<ticket>"}',
+    }
+    events.put_targets(
+        Rule="tickets",
+        EventBusName=bus,
+        Targets=[{"Id": "whole", "Arn": arns[0]}, {"Id": "shaped", "Arn": arns[1], "InputTransformer": transformer}],
+    )
+    # When an event is put on the bus
+    detail = {"ticket_id": "T-1", "tags": ["a", "b"], "score": 0.5}
+    events.put_events(
+        Entries=[{"EventBusName": bus, "Source": "patch.test", "DetailType": "Tested", "Detail": json.dumps(detail)}]
+    )
+    # Then the first queue holds the whole event and the second the transformed one
+    [delivered] = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=whole)["Messages"]]
+    assert (delivered["source"], delivered["detail-type"], delivered["detail"]) == ("patch.test", "Tested", detail)
+    assert delivered["id"] and delivered["time"]
+    assert [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=shaped)["Messages"]] == [{"ticket": "T-1"}]
