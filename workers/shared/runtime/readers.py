@@ -2,8 +2,8 @@
 
 A reader also names what idempotency keys on. Two exist: the bus event itself (for a worker that must
 answer even an invalid detail, as intake answers with a rejection) and the typed event in its detail.
-A Step Functions ``waitForTaskToken`` message (a task token and an input, not a bus event) will be a
-third reader of the same protocol; the worker runtime needs nothing else to serve it.
+A Step Functions ``waitForTaskToken`` message (a task token and an input, not a bus event) is the
+third, ``TaskTokenReader``; the worker runtime needs nothing else to serve it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.bus import BusEvent
 from schemas.envelope import Event
@@ -20,6 +20,7 @@ from workers.shared.json_depth import cap_json_depth
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Event)
+T = TypeVar("T", bound="TaskTokenMessage")
 
 # EventBridge keeps its own id per PutEvents; the producer's event id survives an upstream retry.
 BUS_EVENT_KEY = "detail.event_id"
@@ -86,3 +87,38 @@ class EventReader(Generic[E]):
         bus_event = BusEvent.model_validate_json(body)
         event = bus_event.parse_detail(self.event_type)
         return Delivery(message=event, envelope=bus_event, correlation_id=event.correlation_id)
+
+
+# A task token is unique per state-machine task attempt: it is what a redelivery repeats.
+TASK_TOKEN_KEY = "task_token"  # noqa: S105 (a field name, not a secret)
+
+
+class TaskTokenMessage(BaseModel):
+    """A message sent by ``sqs:sendMessage.waitForTaskToken``: the token and the task's input fields."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    task_token: str = Field(alias="taskToken", min_length=1, max_length=2048)
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The correlation id the input carries, if the subclass knows where."""
+        return None
+
+
+@dataclass(frozen=True)
+class TaskTokenReader(Generic[T]):
+    """A Step Functions task message: its shape is the worker's ``TaskTokenMessage`` subclass."""
+
+    message_type: type[T]
+    idempotency_key: str = TASK_TOKEN_KEY
+
+    @property
+    def consumes(self) -> Sequence[str]:
+        """The task message type accepted."""
+        return [self.message_type.__name__]
+
+    def read(self, body: str) -> Delivery[T]:
+        """Parse the body as the task message; the token is also the idempotency key."""
+        message = self.message_type.model_validate_json(cap_json_depth(body))
+        return Delivery(message=message, envelope=message, correlation_id=message.correlation_id)
