@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from supportflow.bedrock_offline import grounding
 from supportflow.bedrock_offline.brain import Brain
 from supportflow.bedrock_offline.conversation import Conversation, ToolSpec
 from supportflow.bedrock_offline.reply import draft_reply, from_tool_result, split_context
@@ -59,9 +60,10 @@ class Engine:
         rid = _digest(conv.model_id, json.dumps(conv.token_texts()), conv.tool_choice)
         tool = self._pick_tool(conv)
         if tool is not None:
-            facts = self._facts(conv, use_bank)
-            filled = self.filler.fill(tool.schema, facts, tool, name_hint=tool.name)
-            payload = filled if isinstance(filled, dict) else {"value": filled}
+            payload = self._grounding_tool(conv, tool)
+            if payload is None:
+                filled = self.filler.fill(tool.schema, self._facts(conv, use_bank), tool, name_hint=tool.name)
+                payload = filled if isinstance(filled, dict) else {"value": filled}
             out = Completion(
                 tool_name=tool.name,
                 tool_input=payload,
@@ -93,6 +95,14 @@ class Engine:
             return self._best_tool(conv) if len(conv.tools) > 1 else conv.tools[0]
         return self._best_tool(conv)
 
+    def _grounding_tool(self, conv: Conversation, tool: ToolSpec) -> dict[str, Any] | None:
+        # The drafting chain's extraction and self-check are computed, not schema-filled.
+        if grounding.is_extraction(tool):
+            return grounding.extract(conv)
+        if grounding.is_claim_check(tool):
+            return grounding.check_claims(self.brain, conv)
+        return None
+
     def _best_tool(self, conv: Conversation) -> ToolSpec:
         labels = [t.name for t in conv.tools]
         descriptions = {t.name: t.description for t in conv.tools}
@@ -119,6 +129,8 @@ class Engine:
     def _text_answer(self, conv: Conversation, use_bank: bool) -> str:
         if conv.last.tool_results:
             return from_tool_result(conv)
+        if grounding.is_draft_request(conv):
+            return grounding.draft(self.brain, conv)
         question, context = split_context(conv.user_text())
         _, system_context = split_context(conv.system)
         wants_summary = re.search(r"\bsummar", f"{conv.system}\n{question}", re.I)
