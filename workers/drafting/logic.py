@@ -138,7 +138,7 @@ class DraftingChain:
     def _retrieve(self, question: str) -> tuple[Passage, ...]:
         found = self._knowledge.retrieve(question, self._policy.per_question)
         kept = [
-            Passage(text=p.text, uri=p.uri, title=p.title, score=p.score)
+            Passage(text=p.text, uri=p.source_uri, title=p.title, score=p.score)
             for p in found
             if p.score >= self._policy.min_score and p.text.strip()
         ]

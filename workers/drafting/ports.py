@@ -19,7 +19,7 @@ class RetrievedPassage(Protocol):
         """The passage text."""
 
     @property
-    def uri(self) -> str:
+    def source_uri(self) -> str:
         """Where the passage comes from."""
 
     @property

@@ -10,6 +10,21 @@ from workers.drafting.ports import Passage
 from workers.shared.bedrock import BedrockClient, NullMetrics, NullTracer
 
 
+@dataclass(frozen=True)
+class Found:
+    """A passage as the knowledge port returns it."""
+
+    text: str
+    source_uri: str
+    title: str
+    score: float
+
+
+def found(passage: Passage) -> Found:
+    """``passage`` as the knowledge port would return it."""
+    return Found(passage.text, passage.uri, passage.title, passage.score)
+
+
 @dataclass
 class FakeKnowledge:
     """Answers each query with the passages listed for the first keyword it contains, and logs queries."""
@@ -17,12 +32,12 @@ class FakeKnowledge:
     by_keyword: dict[str, list[Passage]]
     queries: list[str] = field(default_factory=list)
 
-    def retrieve(self, query: str, max_results: int) -> Sequence[Passage]:
+    def retrieve(self, query: str, max_results: int) -> Sequence[Found]:
         """The passages of the first keyword found in ``query``, at most ``max_results``."""
         self.queries.append(query)
         for keyword, passages in self.by_keyword.items():
             if keyword in query.lower():
-                return passages[:max_results]
+                return [found(p) for p in passages[:max_results]]
         return []
 
 
