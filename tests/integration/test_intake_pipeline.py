@@ -29,6 +29,13 @@ QUEUE_BY_PRIORITY = {"high": "HighPriorityQueue", "normal": "NormalPriorityQueue
 PII = ("dana.fox@example.com", "4111 1111 1111 1111", "555 0132", "5500 0000 0000 0004", "7946 0958", "@example.org")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def priority_queues_held(local_stack: EmulatedStack) -> Iterator[None]:
+    """The workers that drain the priority queues paused, so these tests can read what intake routed there."""
+    with local_stack.paused(*QUEUE_BY_PRIORITY.values()):
+        yield
+
+
 def submit(stack: EmulatedStack, sample_name: str, **detail: Any) -> str:
     """Put a sample TicketSubmitted on the bus with fresh ids; return its correlation id."""
     correlation_id = f"T-{uuid.uuid4().hex[:10]}"
