@@ -25,6 +25,7 @@ from supportflow.bedrock_offline.conversation import (
 )
 from supportflow.bedrock_offline.engine import Completion, Engine, count_input_tokens
 from supportflow.bedrock_offline.faults import FAULT_HEADER, HTTP_FAULTS, FaultPlan
+from supportflow.bedrock_offline.knowledge_ops import KnowledgeOperations
 from supportflow.bedrock_offline.routing import (
     BANK_HEADER,
     Request,
@@ -66,6 +67,9 @@ class BedrockApp:
         )
         self.router.add("POST", model + "/count-tokens", "CountTokens", self.count_tokens)
         self.router.add("GET", r"/ping", "Ping", lambda _request, _context: Response(body=b'{"status":"ok"}'))
+        # bedrock-agent-runtime Retrieve and qbusiness SearchRelevantContent over the shipped knowledge base.
+        self.knowledge = KnowledgeOperations(brain)
+        self.knowledge.register(self.router)
 
     # --- counting --------------------------------------------------------------------------------
 
