@@ -228,9 +228,7 @@ def _dlq(args: argparse.Namespace) -> int:
         if args.action == "show":
             print(dlq.show_text(dlq.peek(sqs, chosen.queue, dlq.failure_reasons(args.logs)), body=args.body))
             return 0
-        destination = next(
-            (q for q in queues if args.to in (q.name, q.url, q.arn) or q.name.endswith(f"-{args.to}")), None
-        )
+        destination = next((q for q in queues if args.to and dlq.matches(q, args.to)), None)
         if args.to and destination is None:
             raise SystemExit(f"supportflow dlq redrive: no queue {args.to!r}")
         result = dlq.redrive(sqs, chosen, destination=destination, dry_run=args.dry_run)

@@ -1,8 +1,9 @@
 """``supportflow dlq list | show | redrive``: the stack's dead-letter queues, locally or on AWS.
 
-The queues come from a running local stack (its endpoint and stage: every queue is named
-``supportflow-<stage>-<LogicalId>``) or from a deployed CloudFormation stack's resources. A DLQ is a
-queue some queue's RedrivePolicy points at (or named ``*DeadLetterQueue``). Redrive uses SQS
+The queues come from a running local stack (its endpoint and stage: every queue's name starts with
+``supportflow-<stage>-``) or from a deployed CloudFormation stack's resources. A DLQ is a queue some
+queue's RedrivePolicy points at (or named ``*-dlq`` / ``*DeadLetterQueue``); name one by its queue
+name, the part after ``supportflow-<stage>-`` (``sentiment-dlq``), URL, ARN or, on AWS, logical id. Redrive uses SQS
 StartMessageMoveTask; where the emulator lacks it, messages are received, sent to their source
 queue and only then deleted, so an interruption can duplicate a message but never lose one (every
 worker deduplicates on the event id).
@@ -39,6 +40,7 @@ class Queue:
     url: str
     arn: str
     dead_letter_target: str | None = None  # the DLQ ARN of its RedrivePolicy
+    logical_id: str | None = None  # known for a CloudFormation stack
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,16 @@ def local_queues(sqs: SQSClient, stage: str) -> list[Queue]:
 def stack_queues(cloudformation: Any, sqs: SQSClient, stack_name: str) -> list[Queue]:
     """The queues of a deployed CloudFormation stack (its AWS::SQS::Queue resources)."""
     paginator = cloudformation.get_paginator("list_stack_resources")
-    urls = [
-        summary["PhysicalResourceId"]
+    urls = {
+        summary["PhysicalResourceId"]: summary["LogicalResourceId"]
         for page in paginator.paginate(StackName=stack_name)
         for summary in page["StackResourceSummaries"]
         if summary["ResourceType"] == "AWS::SQS::Queue" and summary.get("PhysicalResourceId")
-    ]
-    return [_describe(sqs, url) for url in urls]
+    }
+    return [_describe(sqs, url, logical_id) for url, logical_id in urls.items()]
 
 
-def _describe(sqs: SQSClient, url: str) -> Queue:
+def _describe(sqs: SQSClient, url: str, logical_id: str | None = None) -> Queue:
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"])["Attributes"]
     policy = attributes.get("RedrivePolicy")
     return Queue(
@@ -88,6 +90,7 @@ def _describe(sqs: SQSClient, url: str) -> Queue:
         url=url,
         arn=attributes["QueueArn"],
         dead_letter_target=json.loads(policy)["deadLetterTargetArn"] if policy else None,
+        logical_id=logical_id,
     )
 
 
@@ -98,20 +101,24 @@ def dead_letter_queues(queues: Iterable[Queue]) -> list[DeadLetterQueue]:
     return [
         DeadLetterQueue(q, tuple(s for s in queues if s.dead_letter_target == q.arn))
         for q in sorted(queues, key=lambda q: q.name)
-        if q.arn in targets or q.name.endswith("DeadLetterQueue")
+        if q.arn in targets or q.name.endswith(("DeadLetterQueue", "-dlq"))
     ]
 
 
 def find(dlqs: Iterable[DeadLetterQueue], wanted: str) -> DeadLetterQueue:
-    """The DLQ named by its logical id, queue name, URL or ARN."""
+    """The DLQ named by its queue name (or the part after the stack's prefix), URL, ARN or logical id."""
     dlqs = list(dlqs)
     for dlq in dlqs:
-        q = dlq.queue
-        if wanted in (q.name, q.url, q.arn) or q.name.endswith(f"-{wanted}"):
+        if matches(dlq.queue, wanted):
             return dlq
     names = ", ".join(d.queue.name for d in dlqs) or "none"
     msg = f"no dead-letter queue {wanted!r} (DLQs: {names})"
     raise DlqError(msg)
+
+
+def matches(queue: Queue, wanted: str) -> bool:
+    """Whether ``wanted`` names this queue."""
+    return wanted in (queue.name, queue.url, queue.arn, queue.logical_id) or queue.name.endswith(f"-{wanted}")
 
 
 def depth(sqs: SQSClient, queue: Queue) -> int:

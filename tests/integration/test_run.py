@@ -1,0 +1,48 @@
+"""``supportflow run`` in process on the session's stack: every ticket has an end, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportflow.local import EmulatedStack
+from supportflow.local.run import generate_tickets, run_tickets, summarise
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_small_run_loses_nothing_and_does_nothing_twice(local_stack: EmulatedStack, unique_id: str) -> None:
+    # Given twelve realistic tickets, the crafted ones among them
+    tickets = generate_tickets(12, seed=5, run_tag=unique_id)
+    # When they run through the stack
+    result = run_tickets(local_stack, tickets, timeout=150)
+    summary = summarise(result)
+    # Then every ticket reached an end, none was lost, no effect happened twice
+    assert summary["lost"] == 0, summary["lost_items"]
+    assert summary["duplicates"] == 0, summary["duplicate_items"]
+    assert summary["submitted"] == 12
+    # And the malformed one was rejected at intake, the others accepted and classified
+    assert summary["rejected"] == 1
+    assert sum(summary["priorities"].values()) == 11
+    if "classify" in summary["stages_deployed"]:
+        assert sum(summary["intents"].values()) == 11
+        assert summary["tokens"] > 0
+
+
+def test_a_chaos_run_still_loses_nothing_and_the_poison_is_in_the_dlqs(
+    local_stack: EmulatedStack, unique_id: str
+) -> None:
+    # Given twenty tickets and chaos: throttles, a killed worker, a CRM outage, poison messages
+    tickets = generate_tickets(20, seed=9, run_tag=unique_id)
+    # When they run
+    result = run_tickets(local_stack, tickets, timeout=180, chaos=True, seed=9)
+    summary = summarise(result)
+    # Then nothing was lost and nothing done twice
+    assert summary["lost"] == 0, summary["lost_items"]
+    assert summary["duplicates"] == 0, summary["duplicate_items"]
+    # And every poison message ended in a DLQ, the worker killed was restarted, faults really happened
+    assert summary["poison_sent"] >= 2
+    assert summary["poison_in_dlq"] == summary["poison_sent"]
+    assert summary["chaos"]["workers_killed"] == 1
+    assert sum(summary["worker_restarts"].values()) >= 1
+    if local_stack.bedrock is not None:
+        assert summary["chaos"]["bedrock_throttles"] >= 1
