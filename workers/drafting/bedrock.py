@@ -25,7 +25,7 @@ _DRAFT_SYSTEM = """You draft a reply to a customer-support ticket, for an agent 
 Rules:
 - Answer each question only from the documents given with it; never from your own knowledge.
 - A question marked answerable="no" has no document: say that an agent will follow up on it.
-- Write in the customer's language (the ticket's language attribute).
+- Write in the customer's language (the ticket's language attribute, else the language it is written in).
 - Keep placeholders such as [EMAIL] or {{Order Number}} unless a fact gives the value.
 - Leave out every claim listed under <unsupported>: no document supports it.
 Reply with the message text only."""
@@ -81,9 +81,10 @@ def _documents(passages: Sequence[Passage]) -> str:
 
 
 def _ticket(ticket: TicketText) -> str:
-    language = escape(ticket.language or "en")
+    # Without a detected language the model reads it from the text.
+    language = f' language="{escape(ticket.language)}"' if ticket.language else ""
     subject = f"Subject: {ticket.subject}\n\n" if ticket.subject else ""
-    return f'<ticket language="{language}">\n{subject}{ticket.body}\n</ticket>'
+    return f"<ticket{language}>\n{subject}{ticket.body}\n</ticket>"
 
 
 def draft_prompt(request: DraftRequest) -> str:

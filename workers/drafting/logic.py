@@ -154,6 +154,16 @@ class DraftingChain:
         return tuple(sorted(best.values(), key=lambda p: -p.score)[: self._policy.max_sources])
 
 
+def _cited(passages: Sequence[Passage]) -> list[DraftSource]:
+    """One source per document (its best passage's score), best first."""
+    best: dict[str, Passage] = {}
+    for passage in passages:
+        if passage.uri not in best or passage.score > best[passage.uri].score:
+            best[passage.uri] = passage
+    ranked = sorted(best.values(), key=lambda p: -p.score)
+    return [DraftSource(uri=p.uri, title=p.title, score=max(p.score, 0.0)) for p in ranked]
+
+
 def response_drafted(
     ticket: TicketAnalyzed, drafted: Drafted, *, for_escalation: bool, event_id: str | None = None
 ) -> ResponseDrafted:
@@ -164,7 +174,7 @@ def response_drafted(
         ticket_id=ticket.ticket_id,
         draft=drafted.draft,
         language=ticket.language,
-        sources=[DraftSource(uri=p.uri, title=p.title, score=max(p.score, 0.0)) for p in drafted.sources],
+        sources=_cited(drafted.sources),
         grounded=drafted.grounded,
         unsupported_claims=list(drafted.unsupported_claims),
         unfilled_placeholders=list(drafted.unfilled_placeholders),

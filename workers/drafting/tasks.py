@@ -26,6 +26,7 @@ from workers.shared.bedrock import (
     StructuredOutputInvalid,
     TokenBudgetExceeded,
 )
+from workers.shared.knowledge import KnowledgeAccessDenied, KnowledgeQueryInvalid, KnowledgeSourceNotFound
 from workers.shared.publisher import EventPublisher
 from workers.shared.runtime.readers import TaskTokenMessage
 
@@ -48,6 +49,9 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     ModelNotFound,
     StructuredOutputInvalid,
     TokenBudgetExceeded,
+    KnowledgeAccessDenied,
+    KnowledgeQueryInvalid,
+    KnowledgeSourceNotFound,
 )
 
 

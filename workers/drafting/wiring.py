@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import cast
-
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, DynamoDBPersistenceLayer
 from pydantic import Field
 
@@ -16,6 +13,7 @@ from workers.drafting.ports import DraftingModel, KnowledgeSource, TaskCallbacks
 from workers.drafting.tasks import DraftTask, TaskDraftingService
 from workers.shared.aws import build_client
 from workers.shared.bedrock import BedrockClient
+from workers.shared.knowledge import GROUNDED_MIN_SCORE, KnowledgeSettings, build_knowledge_source
 from workers.shared.publisher import EventBridgePublisher, EventPublisher
 from workers.shared.runtime.worker import WorkerApp
 from workers.shared.settings import IdempotentWorkerSettings
@@ -26,17 +24,11 @@ EVENT_SOURCE = "supportflow.drafting"
 class DraftingSettings(IdempotentWorkerSettings):
     """The drafting worker's environment, validated at cold start."""
 
-    min_passage_score: float = Field(default=0.5, ge=0.0)
+    # Below this a passage did not answer the question (the knowledge port's calibration).
+    min_passage_score: float = Field(default=GROUNDED_MIN_SCORE, ge=0.0, le=1.0)
     passages_per_question: int = Field(default=3, ge=1, le=10)
     max_sources: int = Field(default=5, ge=1, le=20)
     max_draft_tokens: int = Field(default=700, ge=100, le=4000)
-
-
-def default_knowledge() -> KnowledgeSource:
-    """The knowledge source the environment selects (the knowledge port's own factory)."""
-    # Imported on first build: the knowledge package is wired by its own settings, read at cold start.
-    module = importlib.import_module("workers.shared.knowledge")
-    return cast(KnowledgeSource, module.build_knowledge_source())
 
 
 def build_chain(
@@ -50,7 +42,7 @@ def build_chain(
     )
     return DraftingChain(
         model or BedrockDraftingModel(BedrockClient(), settings.max_draft_tokens),
-        knowledge or default_knowledge(),
+        knowledge or build_knowledge_source(KnowledgeSettings()),
         policy,
     )
 

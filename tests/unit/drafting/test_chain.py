@@ -165,3 +165,14 @@ def test_a_fact_that_is_itself_redacted_fills_nothing() -> None:
     )
     # Then the email stays a placeholder and the order number is filled
     assert (filled, left) == ("Write to [EMAIL] re 7.", ["[EMAIL]"])
+
+
+def test_two_passages_of_one_article_are_cited_once_at_the_better_score(ticket: TicketAnalyzed) -> None:
+    # Given two chunks of the refund article retrieved for one question
+    second = Passage(text="Refunds are confirmed by email.", uri=REFUNDS.uri, title=REFUNDS.title, score=0.6)
+    runtime = ScriptedRuntime({EXTRACT: [QUESTIONS], CHECK: [supported("Duplicate charges are refunded")]}, [REPLY])
+    # When the chain drafts
+    event, _ = run_chain(ticket, runtime, FakeKnowledge({"refund": [second, REFUNDS]}))
+    # Then both chunks were given to the model, and the article is one source at 0.82
+    assert second.text in runtime.sent(None)[0]["messages"][0]["content"][0]["text"]
+    assert [(s.uri, s.score) for s in event.sources] == [(REFUNDS.uri, 0.82)]
