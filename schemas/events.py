@@ -13,6 +13,7 @@ __all__ = [
     "ALL_EVENTS",
     "MAX_BODY_CHARS",
     "MAX_SUBJECT_CHARS",
+    "ApprovalRequested",
     "Audience",
     "CatalogEnriched",
     "CatalogEnrichmentRequested",
@@ -240,6 +241,20 @@ class EscalationRequested(Event):
     reasons: list[str] = Field(min_length=1)
 
 
+class ApprovalRequested(Event):
+    """The agents (or, after a timeout, the supervisor) are asked to decide on an escalated ticket's reply.
+
+    The task token that resumes the escalation stays in the approvals table; it is never in this event.
+    """
+
+    ticket_id: str
+    priority: Priority
+    stage: Literal["agent", "supervisor"]
+    draft: str | None = Field(default=None, description="The reply to approve, edit or reject.")
+    grounded: bool = False
+    requested_at: datetime
+
+
 class EscalationResolved(Event):
     """A human approved or rejected an escalated ticket (or the approval timed out)."""
 
@@ -318,6 +333,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CrmRecordUpdated,
     ResponseDrafted,
     EscalationRequested,
+    ApprovalRequested,
     EscalationResolved,
     NotificationSent,
     FeedbackReceived,
