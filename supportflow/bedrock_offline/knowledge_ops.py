@@ -88,7 +88,8 @@ def _page(hits: list[Hit], offset: int, size: int, key: str) -> tuple[list[Hit],
     return hits[offset:end], token
 
 
-def _confidence(score: float) -> str:
+def score_confidence(score: float) -> str:
+    """The Q Business scoreConfidence band of a blended score."""
     return next(label for floor, label in CONFIDENCE_BANDS if score >= floor)
 
 
@@ -203,7 +204,7 @@ class KnowledgeOperations:
             "documentAttributes": [
                 {"name": name, "value": {"stringValue": value}} for name, value in _attributes(hit).items()
             ],
-            "scoreAttributes": {"scoreConfidence": _confidence(hit.score)},
+            "scoreAttributes": {"scoreConfidence": score_confidence(hit.score)},
         }
 
 

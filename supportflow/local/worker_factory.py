@@ -29,6 +29,9 @@ _BEDROCK_ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
     "AWS_ENDPOINT_URL_BEDROCK",
     "AWS_ENDPOINT_URL_BEDROCK_DATA_AUTOMATION_RUNTIME",
+    # The offline server also answers knowledge retrieval: Bedrock Knowledge Bases and Amazon Q Business.
+    "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME",
+    "AWS_ENDPOINT_URL_QBUSINESS",
 )
 
 
