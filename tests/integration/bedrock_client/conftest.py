@@ -1,4 +1,4 @@
-"""One offline Bedrock server per module; clients built through real boto3 against it."""
+"""Clients built through real boto3 against the session's offline Bedrock server (root conftest)."""
 
 from __future__ import annotations
 
@@ -9,41 +9,25 @@ import boto3
 import pytest
 
 from supportflow.bedrock_offline.server import OfflineBedrock
+from tests.constants import TEST_ENVIRONMENT
 from workers.shared.bedrock import BedrockClient, BedrockSettings, NullMetrics, XRayTracer
 from workers.shared.bedrock.runtime import botocore_config
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
-HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-HAIKU_35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 FAULT_HEADER = "x-supportflow-fault"
 
-_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[OfflineBedrock]:
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in _ENV.items():
-            mp.setenv(key, value)
-        offline = OfflineBedrock(host="127.0.0.1", port=0, faults=[])
-        offline.start()
-        try:
-            yield offline
-        finally:
-            offline.stop()
+@pytest.fixture
+def server(offline_bedrock: OfflineBedrock) -> OfflineBedrock:
+    """The session's offline Bedrock (these tests read its request counts and set its fault rules)."""
+    return offline_bedrock
 
 
 @pytest.fixture(autouse=True)
 def _clean_server(server: OfflineBedrock, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in _ENV.items():
+    for key, value in TEST_ENVIRONMENT.items():
         monkeypatch.setenv(key, value)
     server.faults.clear()
     server.reset_counts()
@@ -96,4 +80,4 @@ def client(make_client: Callable[..., BedrockClient]) -> BedrockClient:
 
 def endpoint_env(server: OfflineBedrock) -> dict[str, str]:
     """The variables that point an unmodified boto3 at the offline server."""
-    return {**_ENV, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": server.url}
+    return {**TEST_ENVIRONMENT, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": server.url}

@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel
 
 from supportflow.bedrock_offline.server import OfflineBedrock
-from tests.integration.bedrock_client.conftest import HAIKU, HAIKU_35, FaultHeader, endpoint_env
+from tests.constants import HAIKU, HAIKU_35
+from tests.integration.bedrock_client.conftest import FaultHeader, endpoint_env
 from workers.shared.bedrock import (
     BedrockClient,
     BedrockSettings,

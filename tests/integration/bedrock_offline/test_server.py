@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
@@ -13,19 +12,18 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.eventstream import EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
-from supportflow.bedrock_offline import eventstream
-from supportflow.bedrock_offline.faults import FAULT_HEADER, FaultPlan, parse_header
+from supportflow.bedrock_offline.faults import FAULT_HEADER
 from supportflow.bedrock_offline.server import OfflineBedrock
+from tests.constants import CLAUDE_3_HAIKU, DUMMY_CREDENTIALS, REGION, TITAN_EMBED
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 pytestmark = pytest.mark.integration
 
-MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+MODEL = CLAUDE_3_HAIKU
 INTENTS = ["cancel_order", "get_refund", "track_order", "delivery_period", "complaint", "recover_password"]
 TICKET_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -69,9 +67,9 @@ def make_client(url: str, **config: Any) -> BedrockRuntimeClient:
     return boto3.client(
         "bedrock-runtime",
         endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        region_name=REGION,
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         config=Config(**config) if config else None,
     )
 
@@ -86,18 +84,17 @@ def with_fault(client: BedrockRuntimeClient, value: str) -> BedrockRuntimeClient
     return client
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[OfflineBedrock]:
-    srv = OfflineBedrock(host="127.0.0.1", port=0, faults=FaultPlan())
-    srv.start()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def server(offline_bedrock: OfflineBedrock) -> Iterator[OfflineBedrock]:
+    """The session's offline Bedrock, with no fault rules and zeroed counts for this test (and after it)."""
+    offline_bedrock.faults.clear()
+    offline_bedrock.reset_counts()
+    yield offline_bedrock
+    offline_bedrock.faults.clear()
 
 
 @pytest.fixture
 def client(server: OfflineBedrock) -> BedrockRuntimeClient:
-    server.reset_counts()
-    server.faults.clear()
     return make_client(server.start(), retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -398,28 +395,6 @@ def test_latency_fault_adds_delay(server: OfflineBedrock) -> None:
     assert time.perf_counter() - started >= 0.3
 
 
-# --- units ------------------------------------------------------------------------------------------
-
-
-def test_eventstream_frame_decodes_with_botocore() -> None:
-    buffer = EventStreamBuffer()
-    buffer.add_data(eventstream.event_frame("chunk", {"bytes": base64.b64encode(b"{}").decode()}))
-    buffer.add_data(eventstream.exception_frame("throttlingException", "slow down"))
-    decoded: list[Any] = list(buffer)  # the stubs type the iterator loosely
-    first, second = decoded
-    assert first.headers[":event-type"] == "chunk" and first.headers[":message-type"] == "event"
-    assert json.loads(first.payload) == {"bytes": "e30="}
-    assert second.headers[":exception-type"] == "throttlingException"
-    assert json.loads(second.payload)["message"] == "slow down"
-
-
-def test_parse_header() -> None:
-    fault = parse_header("latency=200, stream-throttle@3")
-    assert (fault.http, fault.stream, fault.stream_after, fault.latency_ms) == (None, "stream-throttle", 3, 200)
-    with pytest.raises(ValueError, match="unknown fault"):
-        parse_header("explode")
-
-
 def test_concurrent_calls_agree(server: OfflineBedrock) -> None:
     url = server.start()
     texts = ["refund please for order 1234567", "where is my parcel?", "I forgot my password"] * 2
@@ -438,16 +413,14 @@ def test_concurrent_calls_agree(server: OfflineBedrock) -> None:
 def test_endpoint_from_environment(server: OfflineBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
     server.reset_counts()
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.start())
-    client = boto3.client(
-        "bedrock-runtime", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
+    client = boto3.client("bedrock-runtime", region_name=REGION)
     client.converse(modelId=MODEL, messages=user("hello, where is my invoice?"))  # type: ignore[arg-type]
     assert server.request_count("Converse") == 1
 
 
 def test_titan_embeddings_are_semantic(client: BedrockRuntimeClient) -> None:
     def embed(text: str) -> list[float]:
-        out = client.invoke_model(modelId="amazon.titan-embed-text-v2:0", body=json.dumps({"inputText": text}))
+        out = client.invoke_model(modelId=TITAN_EMBED, body=json.dumps({"inputText": text}))
         data = json.loads(out["body"].read())
         assert data["inputTextTokenCount"] > 0
         return list(data["embedding"])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.unit.bedrock.conftest import HAIKU, NOVA_LITE
+from tests.constants import HAIKU, NOVA_LITE
 from tests.unit.bedrock.fakes import FakeBedrockRuntime, RecordingListener, RecordingMetrics, Reply, StreamFailure
 from workers.shared.bedrock import (
     BedrockClient,

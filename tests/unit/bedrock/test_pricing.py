@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.unit.bedrock.conftest import SONNET
+from tests.constants import SONNET
 from tests.unit.bedrock.fakes import FakeBedrockRuntime, Reply
 from workers.shared.bedrock import BedrockClient, BedrockSettings, Pricing, Usage
 from workers.shared.bedrock.pricing import estimate_cost

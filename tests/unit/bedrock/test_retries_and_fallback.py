@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.bedrock.conftest import HAIKU, HAIKU_35, NOVA_LITE, SONNET
+from tests.constants import HAIKU, HAIKU_35, NOVA_LITE, SONNET
 from tests.unit.bedrock.fakes import (
     FakeBedrockRuntime,
     RecordingListener,

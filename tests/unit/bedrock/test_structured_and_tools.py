@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel
 
-from tests.unit.bedrock.conftest import HAIKU, SONNET
+from tests.constants import HAIKU, SONNET
 from tests.unit.bedrock.fakes import FakeBedrockRuntime, Reply
 from workers.shared.bedrock import BedrockClient, StructuredOutputInvalid, ToolLoopExceeded, ToolRegistry, tool_choice
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.bedrock.conftest import HAIKU, NOVA_LITE
+from tests.constants import HAIKU, NOVA_LITE
 from tests.unit.bedrock.fakes import FakeBedrockRuntime
 from workers.shared.bedrock import BedrockClient, BedrockSettings, TokenBudgetExceeded
 from workers.shared.bedrock.tokens import TokenCounter
