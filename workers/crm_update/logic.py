@@ -23,8 +23,9 @@ def merge_note(detail_type: str, event_id: str) -> str:
 
 
 def case_fields(event: TicketAnalyzed) -> dict[str, Any]:
-    """What an analysed ticket sets on its case (no ticket text beyond the one-line summary); nothing it lacks."""
+    """What an analysed ticket sets on its case: the redacted subject and one-line summary, never the body."""
     fields = {
+        "subject": event.subject or None,
         "status": "escalated" if event.needs_escalation else "open",
         "priority": event.priority,
         "intent": event.intent,

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 # The case fields a ticket event may set; a PATCH sends only those that differ.
-CASE_FIELDS = ("status", "priority", "intent", "category", "sentiment", "summary", "escalated")
+CASE_FIELDS = ("subject", "status", "priority", "intent", "category", "sentiment", "summary", "escalated")
 
 
 class CrmUnavailable(RuntimeError):
@@ -40,6 +40,7 @@ class CaseRecord(BaseModel):
     customer_id: str
     ticket_id: str
     version: int = Field(ge=1)
+    subject: str | None = None
     status: str = "open"
     priority: str | None = None
     intent: str | None = None

@@ -46,7 +46,16 @@ def test_a_first_analysis_creates_the_customer_and_the_case() -> None:
     assert publisher.published == [updated]
     assert updated.crm_record_id == case.case_id and updated.version == 1
     assert updated.about_event_id == event.event_id and updated.customer_id == "C-88"
-    assert updated.fields_changed == ["category", "escalated", "intent", "priority", "sentiment", "status", "summary"]
+    assert updated.fields_changed == [
+        "category",
+        "escalated",
+        "intent",
+        "priority",
+        "sentiment",
+        "status",
+        "subject",
+        "summary",
+    ]
 
 
 def test_the_same_event_merged_twice_leaves_one_case_unchanged() -> None:
