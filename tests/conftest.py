@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.constants import DUMMY_CREDENTIALS, TEST_ENVIRONMENT
+from tests.constants import DUMMY_CREDENTIALS, EVENTS_DIR, TEST_ENVIRONMENT
 
 if TYPE_CHECKING:
     from supportflow.bedrock_offline.server import OfflineBedrock
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENTS_DIR = ROOT / "events"
 UNIT_DIR = ROOT / "tests" / "unit"
 INTEGRATION_DIR = ROOT / "tests" / "integration"
 

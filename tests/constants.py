@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 # Model ids as the Bedrock client routes them (cross-region inference profiles) ...
@@ -28,3 +29,6 @@ TEST_ENVIRONMENT: Final[dict[str, str]] = {
     "AWS_DEFAULT_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
+
+# The sample events (one per contract, plus tickets/): tests load them, never inline 60-line dicts.
+EVENTS_DIR: Final = Path(__file__).resolve().parent.parent / "events"

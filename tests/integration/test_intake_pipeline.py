@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,13 +17,14 @@ import pytest
 from schemas import TicketAccepted, TicketRejected
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
+from tests.constants import EVENTS_DIR
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 pytestmark = pytest.mark.integration
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = EVENTS_DIR
 QUEUE_BY_PRIORITY = {"high": "HighPriorityQueue", "normal": "NormalPriorityQueue", "low": "LowPriorityQueue"}
 PII = ("dana.fox@example.com", "4111 1111 1111 1111", "555 0132", "5500 0000 0000 0004", "7946 0958", "@example.org")
 

@@ -8,17 +8,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from supportflow.local import EmulatedStack
 from supportflow.local.emulator import free_port, is_moto_server
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
+from tests.constants import EVENTS_DIR
 
 pytestmark = pytest.mark.integration
 
-EVENTS = Path(__file__).resolve().parents[3] / "events"
+EVENTS = EVENTS_DIR
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import is_bus_event, load_event, peek_messages, put_bus_event, take_messages
+from tests.constants import EVENTS_DIR
 
 pytestmark = pytest.mark.integration
 
-EVENTS = Path(__file__).resolve().parents[3] / "events"
+EVENTS = EVENTS_DIR
 SUBMITTED_SAMPLES = sorted([EVENTS / "TicketSubmitted.json", *(EVENTS / "tickets").glob("*.json")])
 PRIORITY_QUEUES = {"high": "HighPriorityQueue", "normal": "NormalPriorityQueue", "low": "LowPriorityQueue"}
 

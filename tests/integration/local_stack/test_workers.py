@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import in_flow, load_event, put_bus_event, take_messages
+from tests.constants import EVENTS_DIR
 
 pytestmark = pytest.mark.integration
 
-EVENTS = Path(__file__).resolve().parents[3] / "events"
+EVENTS = EVENTS_DIR
 
 
 def test_every_function_with_a_queue_event_source_has_a_running_worker(local_stack: EmulatedStack) -> None:
