@@ -1,7 +1,8 @@
 """Run every ``benchmarks/bench_*.py`` module's ``main()`` in turn (``make bench``).
 
-``python -m benchmarks [NAME ...] [--json FILE]``: a module whose ``main`` takes ``results`` fills that
-dict with its figures, and ``--json FILE`` writes them all.
+``python -m benchmarks [NAME ...] [--json FILE] [--tickets N]``: a module whose ``main`` takes ``results``
+fills that dict with its figures, and ``--json FILE`` writes them all; ``--tickets N`` goes to the
+modules whose ``main`` takes ``tickets`` (the end-to-end pipeline).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def main() -> int:
         at = args.index("--json")
         json_file = Path(args[at + 1])
         del args[at : at + 2]
+    options: dict[str, Any] = {}
+    if "--tickets" in args:
+        at = args.index("--tickets")
+        options["tickets"] = int(args[at + 1])
+        del args[at : at + 2]
     wanted = set(args)
     results: dict[str, Any] = {}
     names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
@@ -33,10 +39,12 @@ def main() -> int:
             continue
         print(f"\n== {name} ==", flush=True)
         module = importlib.import_module(f"benchmarks.{name}")
-        if "results" in inspect.signature(module.main).parameters:
-            module.main(results)
+        parameters = inspect.signature(module.main).parameters
+        extra = {name: value for name, value in options.items() if name in parameters}
+        if "results" in parameters:
+            module.main(results, **extra)
         else:
-            module.main()
+            module.main(**extra)
     if json_file is not None:
         json_file.write_text(json.dumps(results, indent=2) + "\n")
     return 0
