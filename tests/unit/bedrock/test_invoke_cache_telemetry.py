@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_lambda_powertools import Tracer
 
 from tests.constants import HAIKU, NOVA_LITE
 from tests.unit.bedrock.fakes import FakeBedrockRuntime, RecordingListener, RecordingMetrics, Reply, StreamFailure
@@ -115,7 +116,15 @@ def test_powertools_metrics_emit_emf_with_a_model_dimension(
 
 
 def test_xray_tracer_is_harmless_when_tracing_is_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given Powertools tracing disabled, and a record of every subsegment its provider is asked to open
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    with XRayTracer().span("bedrock.converse") as span:
+    tracer = Tracer()
+    opened: list[str] = []
+    monkeypatch.setattr(tracer.provider, "in_subsegment", lambda name, **_: opened.append(name))
+    # When a span is used as the client uses it
+    with XRayTracer(tracer).span("bedrock.converse") as span:
         span.annotate("model_id", HAIKU)
         span.metadata("usage", {"inputTokens": 1})
+    # Then no subsegment was opened (no daemon needed, nothing raised)
+    assert tracer.disabled
+    assert opened == []
