@@ -78,7 +78,8 @@ def test_the_bedrock_classifier_constrains_the_intent_and_reports_usage_and_cost
     schema = request["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]
     assert tuple(schema["properties"]["intent"]["enum"]) == taxonomy.intent_names
     system = request["system"][0]["text"]
-    assert all(intent.description in system for c in taxonomy.categories for intent in c.intents)
+    described = [intent.description for category in taxonomy.categories for intent in category.intents]
+    assert described and all(description in system for description in described)
     assert "Please refund the duplicate." in request["messages"][0]["content"][0]["text"]
     # And the answer carries the model, its tokens and their cost (Haiku 4.5: $1 in / $5 out per Mtok)
     assert (answer.intent, answer.confidence, answer.key_issues) == ("get_refund", 0.91, ("charged twice", "refund"))
