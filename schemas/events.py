@@ -24,6 +24,7 @@ __all__ = [
     "EscalationRequested",
     "EscalationResolved",
     "FeedbackAnalyzed",
+    "FeedbackFailed",
     "FeedbackReceived",
     "NotificationSent",
     "Priority",
@@ -295,10 +296,26 @@ class FeedbackAnalyzed(Event):
     """Bedrock Data Automation (or the inline path) extracted what the feedback says."""
 
     feedback_id: str
+    customer_id: str | None = None
     summary: str
     sentiment: SentimentLabel
-    topics: list[str] = Field(default_factory=list)
-    output_uri: str | None = None
+    sentiment_score: float = Field(default=0.0, ge=-1.0, le=1.0, description="-1 very negative … +1 positive.")
+    topics: list[str] = Field(default_factory=list, max_length=10)
+    fields: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="A blueprint's extracted fields (custom output), when one ran."
+    )
+    document_uri: str | None = Field(default=None, description="s3://bucket/key of the document read, if any.")
+    output_uri: str | None = Field(default=None, description="The job_metadata.json the results were read from.")
+
+
+class FeedbackFailed(Event):
+    """Feedback that cannot be read: an unsupported or unreadable file, bad input, or a job that failed for good."""
+
+    feedback_id: str
+    customer_id: str | None = None
+    document_uri: str | None = None
+    error: Literal["client", "service", "input"] = Field(description="Whose fault: the file, the service, the input.")
+    reason: str = Field(min_length=1, max_length=500, description="One line, never the feedback's text.")
 
 
 # --- catalog enrichment ----------------------------------------------------------------------------
@@ -338,6 +355,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     NotificationSent,
     FeedbackReceived,
     FeedbackAnalyzed,
+    FeedbackFailed,
     CatalogEnrichmentRequested,
     CatalogEnriched,
 )
