@@ -94,16 +94,30 @@ def test_a_normal_calm_ticket_and_a_crm_update_notify_nobody() -> None:
     assert notifier.sent == [] and publisher.published == []
 
 
-def test_a_rejected_ticket_notifies_ops_with_its_reason() -> None:
-    # Given a ticket rejected at intake
+def test_a_rejected_ticket_is_not_this_workers_to_announce() -> None:
+    # Given a ticket rejected at intake (ops hear it through TicketRejectedRule → OpsTopic on the bus)
     notify, notifier, _ = service()
+    # When it reaches the notifications worker by mistake, Then it is refused as misrouted, never sent twice
+    with pytest.raises(MisroutedEvent):
+        notify.process(bus_event("TicketRejected"))
+    assert notifier.sent == []
+
+
+@pytest.mark.parametrize(
+    ("grounded", "for_escalation", "audiences"),
+    [(True, False, ["customers"]), (False, False, ["agents"]), (True, True, []), (False, True, [])],
+)
+def test_a_draft_reaches_the_customer_only_when_grounded_and_not_awaiting_approval(
+    grounded: bool, for_escalation: bool, audiences: list[str]
+) -> None:
+    # Given a drafted reply, grounded or not, drafted for direct sending or for a human's approval
+    notify, notifier, _ = service()
+    event = bus_event("ResponseDrafted", grounded=grounded, for_escalation=for_escalation)
     # When it is processed
-    notify.process(bus_event("TicketRejected"))
-    # Then ops hear the reason; the event has no priority to filter on
-    (notification,) = notifier.sent
-    assert notification.topic_arn == TOPICS["ops"]
-    assert notification.message["reason"] == "invalid TicketSubmitted"
-    assert "priority" not in notification.attributes
+    notify.process(event)
+    # Then a grounded direct draft goes to the customer, an ungrounded one to the agents, an escalation's to nobody
+    by_topic = {arn: audience for audience, arn in TOPICS.items()}
+    assert [by_topic[n.topic_arn] for n in notifier.sent] == audiences
 
 
 def test_a_routing_file_naming_an_unknown_field_fails_at_load(tmp_path: Path) -> None:
