@@ -6,50 +6,19 @@ worker can reuse it as it is.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
-
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.envelope import Event
-from schemas.events import SentimentAnalyzed, SentimentLabel, TicketAccepted, TokenUsage
+from schemas.events import SentimentAnalyzed, TicketAccepted
 from workers.shared.publisher import EventPublisher
+from workers.shared.sentiment import Sentiment, SentimentAnalyzer, Subject
+
+__all__ = ["Sentiment", "SentimentAnalyzer", "SentimentService", "Subject"]
 
 logger = Logger(child=True)
 
 MAX_CUES = 10
 MAX_CUE_CHARS = 120
-
-
-class Subject(BaseModel):
-    """The text to read and what it belongs to."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["ticket", "feedback"]
-    id: str = Field(min_length=1)
-    text: str = Field(min_length=1)
-    language: str = "en"
-
-
-class Sentiment(BaseModel):
-    """An analyzer's answer, with what the answer cost."""
-
-    model_config = ConfigDict(frozen=True)
-
-    label: SentimentLabel
-    score: float = Field(ge=-1.0, le=1.0)
-    urgency_cues: tuple[str, ...] = ()
-    model_id: str
-    usage: TokenUsage = Field(default_factory=TokenUsage)
-
-
-class SentimentAnalyzer(Protocol):
-    """Anything that reads how a customer feels from their text."""
-
-    def analyze(self, text: str, language: str) -> Sentiment:
-        """Label, score in [-1, 1] and the urgency cues behind them; raises if it cannot answer."""
-        ...
 
 
 class SentimentService:
