@@ -76,6 +76,8 @@ class Ledger:
     sns: list[SnsMessage] = field(default_factory=list)
     crm_cases: dict[str, set[str]] = field(default_factory=dict)  # ticket id -> case ids
     dead_tickets: set[str] = field(default_factory=set)
+    dead_letter_queues: dict[str, set[str]] = field(default_factory=dict)  # ticket id -> DLQs holding its events
+    ends: dict[str, str] = field(default_factory=dict)  # ticket id -> rejected / completed / dead-lettered
     poison_sent: set[str] = field(default_factory=set)
     poison_dead: set[str] = field(default_factory=set)
     by_ticket: dict[str, dict[str, list[BusEvent]]] = field(default_factory=lambda: defaultdict(dict))
@@ -124,15 +126,23 @@ def expected_audiences(routes: Iterable[Route], detail_type: str, detail: Mappin
     return {route.audience for route in routes if route.matches(detail_type, detail)}
 
 
-def ticket_done(ledger: Ledger, ticket: str, deployed: set[str], routes: Sequence[Route]) -> bool:
-    """Whether every deployed stage has reached its end for this ticket (or it ended in a DLQ)."""
-    if ticket in ledger.dead_tickets:
-        return True
+def ticket_end(ledger: Ledger, ticket: str, deployed: set[str], routes: Sequence[Route]) -> str | None:
+    """The ticket's end once reached: rejected, completed (every deployed stage) or dead-lettered; else None."""
     rejected = ledger.first(ticket, "TicketRejected")
     if rejected is not None:
-        return _notified(ledger, ticket, rejected, deployed, routes)
-    if ledger.first(ticket, "TicketAccepted") is None:
-        return False
+        return "rejected" if _notified(ledger, ticket, rejected, deployed, routes) else None
+    if ledger.first(ticket, "TicketAccepted") is not None and _through_every_stage(ledger, ticket, deployed, routes):
+        return "completed"
+    # Checked last: a completed ticket whose event also failed in a stage not tracked here is still completed.
+    return "dead-lettered" if ticket in ledger.dead_tickets else None
+
+
+def ticket_done(ledger: Ledger, ticket: str, deployed: set[str], routes: Sequence[Route]) -> bool:
+    """Whether the ticket has reached an end (see :func:`ticket_end`)."""
+    return ticket_end(ledger, ticket, deployed, routes) is not None
+
+
+def _through_every_stage(ledger: Ledger, ticket: str, deployed: set[str], routes: Sequence[Route]) -> bool:
     for stage in ("classify", "sentiment", "record", "crm"):
         if stage in deployed and ledger.first(ticket, STAGE_WORKERS[stage][1]) is None:
             return False
@@ -155,7 +165,9 @@ def _notified(ledger: Ledger, ticket: str, event: BusEvent, deployed: set[str], 
 
 
 def outcome(ledger: Ledger, ticket: str) -> str:
-    """rejected / dead-lettered / completed / accepted (not through every stage yet) / missing."""
+    """The end recorded for the ticket, else how far it got: accepted (not through every stage) or missing."""
+    if ticket in ledger.ends:
+        return ledger.ends[ticket]
     if ledger.first(ticket, "TicketRejected") is not None:
         return "rejected"
     if ticket in ledger.dead_tickets:

@@ -8,6 +8,8 @@ from typing import Any
 from supportflow.local.run.ledger import duplicates, outcome, stage_latency_ms, tally, usage
 from supportflow.local.run.runner import RunResult
 
+_END_OF = {"accepted": "completed", "rejected": "rejected"}
+
 
 def summarise(result: RunResult) -> dict[str, Any]:
     """Every figure of the report; ``lost`` and ``duplicates`` must be 0."""
@@ -21,7 +23,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
         t.ticket_id
         for t in result.tickets
         # A real ticket in a DLQ is not lost (redrive brings it back) but is not a good end either.
-        if t.ticket_id in finished and outcomes[t.ticket_id] != t.expected
+        if t.ticket_id in finished and outcomes[t.ticket_id] != _END_OF[t.expected]
     )
     doubled = duplicates(ledger)
     tokens, cost = usage(ledger)
@@ -37,13 +39,14 @@ def summarise(result: RunResult) -> dict[str, Any]:
         for n in events.get("NotificationSent", [])
     )
     crm_updates = [t for t in ledger.by_ticket if ledger.first(t, "CrmRecordUpdated") is not None]
-    dead_tickets = sorted(t for t, o in outcomes.items() if o == "dead-lettered")
+    dead_tickets = sorted(ledger.dead_tickets)
     return {
         "submitted": len(result.tickets),
-        "completed": sum(1 for t, o in outcomes.items() if o == "accepted" and t in finished),
+        "completed": sum(1 for o in outcomes.values() if o == "completed"),
         "rejected": sum(1 for o in outcomes.values() if o == "rejected"),
         "dlq": len(dead_tickets) + len(ledger.poison_dead),
-        "dlq_tickets": dead_tickets,
+        # Tickets with an event in a DLQ, completed or not (a stage not tracked here may have failed it).
+        "dlq_tickets": {t: sorted(ledger.dead_letter_queues.get(t, ())) for t in dead_tickets},
         "dlq_by_queue": result.dead_letters,
         "poison_sent": len(poison_sent),
         "poison_in_dlq": len(ledger.poison_dead & poison_sent),

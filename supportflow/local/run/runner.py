@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from supportflow.local.run.chaos import POISON_MARKER, Chaos, ChaosStats
-from supportflow.local.run.ledger import STAGE_WORKERS, Ledger, Route, outcome, ticket_done
+from supportflow.local.run.ledger import STAGE_WORKERS, Ledger, Route, outcome, ticket_end
 from supportflow.local.run.observer import Observer
 from supportflow.local.run.tickets import PlannedTicket
 from supportflow.local.stack import PROJECT_ROOT, EmulatedStack
@@ -164,7 +164,9 @@ def _watch(
             next_dlq_poll = time.monotonic() + DLQ_POLL_SECONDS
         for ticket in result.tickets:
             tid = ticket.ticket_id
-            if tid not in result.finished and ticket_done(result.ledger, tid, deployed, routes):
+            end = None if tid in result.finished else ticket_end(result.ledger, tid, deployed, routes)
+            if end is not None:
+                result.ledger.ends[tid] = end
                 result.finished[tid] = time.monotonic() - started
         if progress is not None:
             progress(_progress(result))
@@ -211,6 +213,7 @@ def _observe_dead_letters(observer: Observer, result: RunResult) -> None:
             if ticket is None:
                 continue
             ledger.dead_tickets.add(ticket)
+            ledger.dead_letter_queues.setdefault(ticket, set()).add(queue)
         counts[queue] = counts.get(queue, 0) + 1
     result.dead_letters = counts
 
@@ -225,7 +228,7 @@ def _progress(result: RunResult) -> Progress:
     }
     return Progress(
         submitted=len(result.tickets),
-        completed=outcomes.count("accepted"),
+        completed=outcomes.count("completed"),
         rejected=outcomes.count("rejected"),
         dlq=outcomes.count("dead-lettered") + len(ledger.poison_dead),
         per_stage=per_stage,

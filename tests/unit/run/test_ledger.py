@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from supportflow.local.run.ledger import Ledger, Route, duplicates, stage_latency_ms, ticket_done, usage
+from supportflow.local.run.ledger import Ledger, Route, duplicates, stage_latency_ms, ticket_done, ticket_end, usage
 
 ALL_STAGES = {"intake", "classify", "sentiment", "record", "crm", "notify"}
 ROUTES = [Route("TicketAnalyzed", "agents", {"priority": ["high"]}), Route("TicketRejected", "ops")]
@@ -143,3 +143,16 @@ def test_events_of_other_runs_are_ignored() -> None:
     ledger = Ledger(expected={"T-1": "accepted"})
     assert ledger.add_event("TicketAccepted", "x", {"ticket_id": "T-other", "correlation_id": "T-other"}) is None
     assert ledger.events == []
+
+
+def test_a_completed_ticket_stays_completed_when_a_later_stage_dead_letters_its_event() -> None:
+    # Given a full flow, and one of its events also in a DLQ of a stage the run does not track
+    ledger = Ledger(expected={"T-1": "accepted", "T-2": "accepted"})
+    _full_flow(ledger, "T-1")
+    ledger.dead_tickets.add("T-1")
+    # And a ticket that stopped after intake with its event in a DLQ
+    ledger.add_event("TicketAccepted", "T-2-a", {"ticket_id": "T-2"})
+    ledger.dead_tickets.add("T-2")
+    # Then the first is completed and the second dead-lettered
+    assert ticket_end(ledger, "T-1", ALL_STAGES, ROUTES) == "completed"
+    assert ticket_end(ledger, "T-2", ALL_STAGES, ROUTES) == "dead-lettered"
