@@ -50,3 +50,20 @@ def create_role(deployment: Deployment, logical_id: str, properties: dict[str, A
         document.setdefault("Version", "2012-10-17")
         iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
     return Created(ref=name, attributes={"Arn": role["Arn"], "RoleId": role["RoleId"]})
+
+
+@creates("AWS::IAM::ManagedPolicy")
+def create_managed_policy(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> Created:
+    """Customer managed policy (Ref is its ARN), attached to the roles it names; nothing enforces it locally."""
+    name = properties.get("ManagedPolicyName") or deployment.physical_name(logical_id, 128)
+    iam = deployment.clients.iam
+    document = dict(properties["PolicyDocument"])
+    document.setdefault("Version", "2012-10-17")
+    kwargs: dict[str, Any] = {"PolicyName": name, "PolicyDocument": json.dumps(document)}
+    for key in ("Description", "Path"):
+        if properties.get(key):
+            kwargs[key] = properties[key]
+    arn = iam.create_policy(**kwargs)["Policy"]["Arn"]
+    for role in properties.get("Roles") or []:
+        iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    return Created(ref=arn, attributes={"PolicyArn": arn})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from supportflow.local import EmulatedStack
 
@@ -97,13 +98,32 @@ def _subscription(stack: EmulatedStack, logical_id: str, physical_id: str, _prop
     assert stack.clients.sns.get_subscription_attributes(SubscriptionArn=physical_id)["Attributes"]
 
 
+def _policy_arn(stack: EmulatedStack, arn: Any) -> str:
+    """A managed policy ARN, or the ARN of the template's own policy a ``Ref`` names."""
+    if isinstance(arn, dict) and "Ref" in arn:
+        return str(stack.resources[arn["Ref"]].physical_id)
+    return str(arn)
+
+
 @verifies("AWS::IAM::Role")
 def _role(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     stack.clients.iam.get_role(RoleName=physical_id)
     attached = stack.clients.iam.list_attached_role_policies(RoleName=physical_id)["AttachedPolicies"]
-    assert sorted(p["PolicyArn"] for p in attached) == sorted(props.get("ManagedPolicyArns") or [])
+    expected = [_policy_arn(stack, arn) for arn in props.get("ManagedPolicyArns") or []]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted(expected)
     inline = stack.clients.iam.list_role_policies(RoleName=physical_id)["PolicyNames"]
     assert sorted(inline) == sorted(p["PolicyName"] for p in props.get("Policies") or [])
+
+
+@verifies("AWS::IAM::ManagedPolicy")
+def _managed_policy(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    policy = stack.clients.iam.get_policy(PolicyArn=physical_id)["Policy"]
+    version = stack.clients.iam.get_policy_version(PolicyArn=physical_id, VersionId=policy["DefaultVersionId"])
+    document = version["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    # The template's statements may be conditional (Fn::If): the emulator holds one per template entry.
+    assert len(document["Statement"]) == len(props["PolicyDocument"]["Statement"])
 
 
 @verifies("AWS::Lambda::Function")
