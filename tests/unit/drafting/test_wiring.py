@@ -72,3 +72,14 @@ def test_only_the_task_function_may_answer_tasks_and_both_run_their_handlers() -
         "DraftingFunction": "workers.drafting.handler.lambda_handler",
         "DraftTaskFunction": "workers.drafting.handler.task_handler",
     }
+
+
+def test_both_functions_read_the_knowledge_source_the_template_names() -> None:
+    # Given the translated template, Then each drafting function gets the knowledge settings and read policy
+    for function in ("DraftingFunction", "DraftTaskFunction"):
+        properties = TEMPLATE.resources[function]["Properties"]
+        variables = properties["Environment"]["Variables"]
+        assert variables["KNOWLEDGE_SOURCE"] == {"Ref": "KnowledgeSource"}
+        assert variables["KNOWLEDGE_BASE_ID"] == {"Ref": "KnowledgeBaseId"}
+        role = TEMPLATE.resources[f"{function}Role"]["Properties"]
+        assert {"Ref": "KnowledgeReadPolicy"} in role["ManagedPolicyArns"]
