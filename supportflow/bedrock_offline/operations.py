@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from supportflow.bedrock_offline import eventstream
+from supportflow.bedrock_offline.batch_jobs import BatchJobOperations
 from supportflow.bedrock_offline.brain import Brain
 from supportflow.bedrock_offline.conversation import (
     BedrockError,
@@ -23,8 +24,11 @@ from supportflow.bedrock_offline.conversation import (
     parse_converse,
     validation,
 )
+from supportflow.bedrock_offline.data_automation import DataAutomationOperations
+from supportflow.bedrock_offline.emulator_link import EmulatorLink
 from supportflow.bedrock_offline.engine import Completion, Engine, count_input_tokens
 from supportflow.bedrock_offline.faults import FAULT_HEADER, HTTP_FAULTS, FaultPlan
+from supportflow.bedrock_offline.jobs import EventGate, JobSettings
 from supportflow.bedrock_offline.knowledge_ops import KnowledgeOperations
 from supportflow.bedrock_offline.routing import (
     BANK_HEADER,
@@ -51,7 +55,9 @@ log = logging.getLogger(__name__)
 class BedrockApp:
     """Operations, fault injection and request counting, independent of the HTTP server."""
 
-    def __init__(self, brain: Brain, faults: FaultPlan) -> None:
+    def __init__(
+        self, brain: Brain, faults: FaultPlan, link: EmulatorLink | None = None, jobs: JobSettings | None = None
+    ) -> None:
         self.brain = brain
         self.engine = Engine(brain)
         self.faults = faults
@@ -70,6 +76,14 @@ class BedrockApp:
         # bedrock-agent-runtime Retrieve and qbusiness SearchRelevantContent over the shipped knowledge base.
         self.knowledge = KnowledgeOperations(brain)
         self.knowledge.register(self.router)
+        # Asynchronous jobs over the emulator's S3 and default bus: Data Automation runtime, batch inference.
+        link = link or EmulatorLink()
+        jobs = jobs or JobSettings()
+        self.job_events = EventGate()
+        self.data_automation = DataAutomationOperations(brain, link, jobs, self.job_events)
+        self.data_automation.register(self.router)
+        self.batch_jobs = BatchJobOperations(self.engine, link, jobs, self.job_events)
+        self.batch_jobs.register(self.router)
 
     # --- counting --------------------------------------------------------------------------------
 

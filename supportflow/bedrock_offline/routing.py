@@ -23,6 +23,7 @@ class Request:
     path: str
     headers: Mapping[str, str]
     body: bytes
+    query: str = ""  # the raw query string (ListModelInvocationJobs filters arrive there)
 
     def json(self) -> dict[str, Any]:
         """The body parsed as a JSON object."""

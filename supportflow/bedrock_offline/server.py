@@ -17,7 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from supportflow.bedrock_offline.brain import Brain
+from supportflow.bedrock_offline.emulator_link import EmulatorLink
 from supportflow.bedrock_offline.faults import FaultPlan, FaultRule
+from supportflow.bedrock_offline.jobs import JobSettings
 from supportflow.bedrock_offline.operations import BedrockApp
 from supportflow.bedrock_offline.routing import BANK_HEADER, Request, Response
 
@@ -51,8 +53,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        path = urlsplit(self.path).path
-        request = Request(self.command, path, {k: v for k, v in self.headers.items()}, body)
+        parts = urlsplit(self.path)
+        request = Request(self.command, parts.path, {k: v for k, v in self.headers.items()}, body, parts.query)
         response = self.server.app.dispatch(request)
         try:
             self._send(response)
@@ -110,10 +112,20 @@ def _fault_plan(faults: FaultsArg) -> FaultPlan:
 class OfflineBedrock:
     """An offline bedrock-runtime endpoint in a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, faults: FaultsArg = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultsArg = None,
+        emulator_url: str | None = None,
+        jobs: JobSettings | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.faults = _fault_plan(faults)
+        # Asynchronous jobs (Data Automation, batch inference) use the emulator's S3 and default bus.
+        self.emulator = EmulatorLink(emulator_url)
+        self.jobs = jobs or JobSettings()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.app: BedrockApp | None = None
@@ -133,7 +145,7 @@ class OfflineBedrock:
         brain = get_brain()
         # Touch numpy and the e5 engine once; label prompts are embedded lazily (~0.4 s on the first 27-way call).
         brain.classify("warm up", ["track_order", "get_refund"])
-        self.app = BedrockApp(brain, self.faults)
+        self.app = BedrockApp(brain, self.faults, self.emulator, self.jobs)
         self._server = _Server((self.host, self.port), self.app)
         self._thread = threading.Thread(target=self._server.serve_forever, name="offline-bedrock", daemon=True)
         self._thread.start()
@@ -159,6 +171,20 @@ class OfflineBedrock:
         """Zero the request counters."""
         if self.app:
             self.app.reset_counts()
+
+    def connect_emulator(self, endpoint_url: str, region: str | None = None) -> None:
+        """Where job input/output objects and job events go (the local stack's emulator)."""
+        self.emulator.connect(endpoint_url, region)
+
+    def drop_job_events(self, first: int | None = None) -> None:
+        """Lose the next ``first`` job events (all when None) until ``deliver_job_events``."""
+        if self.app:
+            self.app.job_events.drop(first)
+
+    def deliver_job_events(self) -> None:
+        """Put every job event on the bus again."""
+        if self.app:
+            self.app.job_events.reset()
 
     def __enter__(self) -> OfflineBedrock:
         self.start()
