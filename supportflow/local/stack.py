@@ -173,6 +173,9 @@ class EmulatedStack:
             if bedrock_boot is not None:
                 stack.bedrock, stack.bedrock_url = bedrock_boot.result()
                 stack._factory.bedrock_url = stack.bedrock_url
+                if stack.bedrock is not None:
+                    # Its asynchronous jobs (Data Automation, batch inference) use this emulator's S3 and bus.
+                    stack.bedrock.connect_emulator(endpoint, region)
             stack.boot_seconds = time.monotonic() - started
             stack.apis = start_rest_api_servers(
                 stack.resources,
