@@ -28,6 +28,7 @@ __all__ = [
     "FeedbackReceived",
     "NotificationSent",
     "Priority",
+    "RecordError",
     "ResponseDrafted",
     "SentimentAnalyzed",
     "SentimentLabel",
@@ -329,14 +330,31 @@ class CatalogEnrichmentRequested(Event):
     requested_at: datetime | None = None
 
 
+class RecordError(Contract):
+    """One item a model could not enrich: its batch record id, the error's code and one line of why."""
+
+    record_id: str
+    item_id: str
+    code: str = Field(max_length=64)
+    message: str = Field(max_length=300)
+
+
 class CatalogEnriched(Event):
-    """A catalog enrichment run finished."""
+    """A catalog enrichment run finished: how many items it enriched, through which path, at what cost.
+
+    ``usage.estimated_cost_usd`` prices batch records at the batch discount and records retried on demand
+    (after a record-level batch error) at the on-demand price; ``record_errors`` reports those errors.
+    """
 
     run_id: str
     mode: Literal["batch", "on_demand"]
     output_uri: str
     items_enriched: NonNegativeInt
     items_failed: NonNegativeInt
+    items_selected: NonNegativeInt = 0
+    items_retried: NonNegativeInt = Field(default=0, description="Batch record errors retried on demand.")
+    job_arn: str | None = Field(default=None, description="The model invocation job, in batch mode.")
+    record_errors: list[RecordError] = Field(default_factory=list, max_length=100)
     usage: TokenUsage = Field(default_factory=TokenUsage)
 
 
