@@ -1,0 +1,111 @@
+"""The authorizer: API key or HS256 JWT to a tenant, the budget check, the policy and context API Gateway reads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.unit.fakes import FakeLambdaContext
+from workers.authorizer import handler
+from workers.authorizer.logic import Authorizer, Unauthorized
+from workers.authorizer.tenants import InMemoryTenantDirectory, Tenant
+from workers.authorizer.tokens import InvalidToken, sign_token, verify_token
+from workers.authorizer.wiring import set_authorizer
+from workers.shared.budgets import InMemoryBudgetStore, TokenBudget
+
+SECRET = "test-signing-secret"
+ARN = "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/POST/tickets"
+
+
+@pytest.fixture
+def budget() -> TokenBudget:
+    """A budget service over the in-memory store."""
+    return TokenBudget(InMemoryBudgetStore())
+
+
+@pytest.fixture
+def authorizer(budget: TokenBudget) -> Iterator[Authorizer]:
+    """Two tenants with keys, installed as the handler's authorizer."""
+    tenants = InMemoryTenantDirectory()
+    tenants.add(Tenant(tenant_id="acme", daily_token_limit=1_000, monthly_token_limit=10_000), api_key="acme-key")
+    tenants.add(Tenant(tenant_id="globex", daily_token_limit=500, monthly_token_limit=500), api_key="globex-key")
+    tenants.add(Tenant(tenant_id="gone", daily_token_limit=1, monthly_token_limit=1, enabled=False), api_key="gone-key")
+    built = Authorizer(tenants, budget, jwt_secret=lambda: SECRET, audience="supportflow")
+    set_authorizer(built)
+    yield built
+    set_authorizer(None)
+
+
+def _event(headers: dict[str, str]) -> dict[str, object]:
+    return {"type": "REQUEST", "methodArn": ARN, "headers": headers, "queryStringParameters": None}
+
+
+def test_a_known_key_is_allowed_with_the_tenant_and_what_remains_in_context(authorizer: Authorizer) -> None:
+    # Given acme's key, When authorized
+    answer = handler.lambda_handler(_event({"X-Api-Key": "acme-key"}), FakeLambdaContext())
+    # Then every method of the stage is allowed for acme, and the context carries its budget
+    assert answer["principalId"] == "acme"
+    statement = answer["policyDocument"]["Statement"][0]
+    assert (statement["Effect"], statement["Resource"]) == (
+        "Allow",
+        "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/*",
+    )
+    assert answer["context"]["tenantId"] == "acme"
+    assert answer["context"]["remainingDaily"] == 1_000
+
+
+def test_a_spent_tenant_is_denied_while_another_is_allowed(authorizer: Authorizer, budget: TokenBudget) -> None:
+    # Given globex spent its whole day
+    limits = Tenant(tenant_id="globex", daily_token_limit=500, monthly_token_limit=500).limits
+    budget.settle(budget.reserve("globex", 500, limits), 500)
+    # When both tenants call
+    denied = handler.lambda_handler(_event({"x-api-key": "globex-key"}), FakeLambdaContext())
+    allowed = handler.lambda_handler(_event({"x-api-key": "acme-key"}), FakeLambdaContext())
+    # Then globex is denied and acme allowed
+    assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"x-api-key": "nobody"}, {"x-api-key": "gone-key"}, {"Authorization": "Bearer x.y.z"}]
+)
+def test_missing_unknown_disabled_or_forged_credentials_are_unauthorized(
+    authorizer: Authorizer, headers: dict[str, str]
+) -> None:
+    # Given credentials naming no enabled tenant, When authorized, Then Lambda fails with "Unauthorized" (a 401)
+    with pytest.raises(Unauthorized, match=r"^Unauthorized$"):
+        handler.lambda_handler(_event(headers), FakeLambdaContext())
+
+
+def test_a_signed_token_names_its_tenant(authorizer: Authorizer) -> None:
+    # Given an HS256 token for globex
+    token = sign_token({"tenant_id": "globex", "aud": "supportflow", "exp": int(time.time()) + 60}, SECRET)
+    # When authorized, Then globex it is
+    answer = handler.lambda_handler(_event({"authorization": f"Bearer {token}"}), FakeLambdaContext())
+    assert answer["principalId"] == "globex"
+
+
+@pytest.mark.parametrize(
+    ("claims", "secret"),
+    [
+        ({"tenant_id": "acme", "aud": "supportflow", "exp": 1}, SECRET),
+        ({"tenant_id": "acme", "aud": "other", "exp": 4_000_000_000}, SECRET),
+        ({"tenant_id": "acme", "aud": "supportflow", "exp": 4_000_000_000}, "another-secret"),
+        ({"tenant_id": "acme", "aud": "supportflow"}, SECRET),
+    ],
+)
+def test_expired_misaddressed_missigned_or_endless_tokens_are_refused(claims: dict[str, object], secret: str) -> None:
+    # Given a token that fails one check, When verified, Then it is refused
+    with pytest.raises(InvalidToken):
+        verify_token(sign_token(claims, secret), SECRET, audience="supportflow")
+
+
+def test_a_token_with_another_algorithm_is_refused() -> None:
+    # Given an unsigned ("alg": "none") token
+    token = sign_token({"tenant_id": "acme", "exp": 4_000_000_000}, SECRET)
+    header = "eyJhbGciOiJub25lIn0"  # {"alg":"none"}
+    # When verified, Then refused whatever its signature
+    with pytest.raises(InvalidToken):
+        verify_token(f"{header}.{token.split('.')[1]}.", SECRET)
