@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from fpdf import FPDF
 
+from supportflow.bedrock_offline.server import OfflineBedrock
 from tests.integration.bedrock_offline_jobs.conftest import (
     PROFILE_ARN,
     PROJECT_ARN,
@@ -208,16 +209,26 @@ def test_client_token_returns_the_same_invocation(
     assert first.startswith(f"arn:aws:bedrock:{REGION}:123456789012:data-automation-invocation/")
 
 
-def test_suppressed_event_leaves_the_status_pollable(
-    bda: RuntimeforBedrockDataAutomationClient, emulator: Emulator, unique_id: str
+@pytest.mark.parametrize("switch", ["request header", "server rule"])
+def test_lost_event_leaves_the_status_pollable(
+    bda: RuntimeforBedrockDataAutomationClient,
+    server: OfflineBedrock,
+    emulator: Emulator,
+    unique_id: str,
+    switch: str,
 ) -> None:
-    # Given a job whose completion event is lost (the test switch on the request)
+    # Given a job whose completion event is lost (per request, or the server's next event)
     key = f"feedback/{unique_id}.txt"
     emulator.s3.put_object(Bucket=emulator.bucket, Key=key, Body=FEEDBACK.encode())
-    bda.meta.events.register(
-        "before-send.bedrock-data-automation-runtime.InvokeDataAutomationAsync",
-        lambda request, **_: request.headers.__setitem__("x-supportflow-job-events", "off"),
-    )
+    if switch == "request header":
+        bda.meta.events.register(
+            "before-send.bedrock-data-automation-runtime.InvokeDataAutomationAsync",
+            lambda request, **_: (
+                request.headers.__setitem__("x-supportflow-job-events", "off") if key in str(request.body) else None
+            ),
+        )
+    else:
+        server.drop_job_events(first=1)
 
     # When it finishes
     status = _finished(bda, _start(bda, emulator, key))
@@ -226,6 +237,12 @@ def test_suppressed_event_leaves_the_status_pollable(
     assert status["status"] == "Success"
     assert read_json(emulator.s3, status["outputConfiguration"]["s3Uri"])["job_status"] == "PROCESSED"
     assert take_events(emulator, _for_input(key)) == []
+
+    # And the next job's event is delivered again
+    after = f"feedback/{unique_id}-after.txt"
+    emulator.s3.put_object(Bucket=emulator.bucket, Key=after, Body=FEEDBACK.encode())
+    _finished(bda, _start(bda, emulator, after))
+    assert len(take_events(emulator, _for_input(after))) == 1
 
 
 def test_unknown_invocation_is_not_found(bda: RuntimeforBedrockDataAutomationClient) -> None:
