@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from schemas.events import TicketAnalyzed
-from workers.crm_update.wiring import build_app
+from schemas.events import FeedbackAnalyzed, TicketAnalyzed
+from workers.crm_update.wiring import build_app, build_feedback_app
 from workers.shared.runtime.worker import sqs_worker
 
 lambda_handler = sqs_worker(consumes=TicketAnalyzed, build=build_app, service="crm-update")
+
+# FeedbackAnalyzed from the bus: the feedback attached to the customer's record.
+feedback_handler = sqs_worker(consumes=FeedbackAnalyzed, build=build_feedback_app, service="crm-update")

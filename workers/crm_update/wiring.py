@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, Dy
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import Field
 
-from schemas.events import TicketAnalyzed
+from schemas.events import FeedbackAnalyzed, TicketAnalyzed
+from workers.crm_update.feedback import FeedbackCrmService
 from workers.crm_update.http_crm import HttpCrm, HttpPolicy
 from workers.crm_update.logic import ConflictPolicy, CrmUpdateService
 from workers.crm_update.port import CrmPort
@@ -72,4 +73,32 @@ def build_app(
     )
     return WorkerApp(
         handle=service.merge, persistence=persistence, idempotency_ttl_seconds=settings.idempotency_ttl_seconds
+    )
+
+
+def build_feedback_app(
+    settings: CrmUpdateSettings | None = None,
+    *,
+    crm: CrmPort | None = None,
+    publisher: EventPublisher | None = None,
+    persistence: BasePersistenceLayer | None = None,
+) -> WorkerApp[FeedbackAnalyzed]:
+    """``FeedbackAnalyzed`` in: the feedback attached to its customer's record, ``CrmRecordUpdated`` out."""
+    settings = settings or CrmUpdateSettings()
+    crm = crm or HttpCrm(
+        settings.crm_base_url,
+        secret_api_key(settings),
+        HttpPolicy(
+            connect_timeout_seconds=settings.crm_connect_timeout_seconds,
+            read_timeout_seconds=settings.crm_read_timeout_seconds,
+            attempts=settings.crm_retry_attempts,
+            backoff_seconds=settings.crm_retry_backoff_seconds,
+        ),
+    )
+    service = FeedbackCrmService(crm, publisher or EventBridgePublisher(settings.event_bus_name, EVENT_SOURCE))
+    persistence = persistence or DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table_name, boto3_client=build_client("dynamodb")
+    )
+    return WorkerApp(
+        handle=service.attach, persistence=persistence, idempotency_ttl_seconds=settings.idempotency_ttl_seconds
     )
