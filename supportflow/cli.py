@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
+from supportflow import feedback_cli
 from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
@@ -28,6 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     configure_json_logging(args.log_level)
+    if args.command == "feedback":
+        return feedback_cli.run_feedback(args)
+    if args.command == "jobs":
+        return feedback_cli.run_jobs(args)
     command = {"up": _up, "run": _run, "dlq": _dlq, "bedrock": _bedrock}[args.command]
     return command(args)
 
@@ -92,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     bedrock = commands.add_parser("bedrock", help="serve only the offline Bedrock, in the foreground")
     bedrock.add_argument("--host", default="127.0.0.1")
     bedrock.add_argument("--port", type=int, default=DEFAULT_BEDROCK_PORT)
-    return parser
+    return feedback_cli.with_commands(parser, commands)
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:

@@ -1,0 +1,45 @@
+"""The feedback CLI's pure parts: the file's id, the resources' local names, the one-line outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from supportflow.feedback_cli import feedback_id_for, local_resources, outcome
+
+
+def answered(output: dict[str, Any]) -> dict[str, Any]:
+    return {"taskSucceededEventDetails": {"output": json.dumps(output)}}
+
+
+def test_a_file_gets_the_same_id_for_the_same_content_and_a_safe_name() -> None:
+    # Given a file name with spaces and two contents
+    path = Path("my feedback (1).pdf")
+    # Then the id keeps a safe stem and changes only with the content
+    assert feedback_id_for(path, b"a") == feedback_id_for(path, b"a")
+    assert feedback_id_for(path, b"a") != feedback_id_for(path, b"b")
+    assert feedback_id_for(path, b"a").startswith("my-feedback-1-")
+
+
+def test_local_names_follow_the_local_deployer() -> None:
+    # When the local stack of stage "local" is named
+    resources = local_resources("local", "us-east-1")
+    # Then the names are the deployer's generated ones, and the state machine's given name
+    assert resources.bucket == "supportflow-local-feedbackbucket"
+    assert resources.jobs_table == "supportflow-local-FeedbackJobsTable"
+    assert resources.state_machine_arn.endswith(":stateMachine:supportflow-local-feedback")
+
+
+def test_a_failed_run_says_why_in_one_line() -> None:
+    # Given a history whose failure step answered with the reason
+    events = [answered({"status": "InProgress"}), answered({"failed": True, "reason": "unsupported file type"})]
+    # Then the outcome is that reason
+    assert outcome(events, "FAILED") == "failed: unsupported file type"
+
+
+def test_an_analysed_run_names_the_sentiment_and_event() -> None:
+    # Given a history whose results step answered
+    events = [answered({"status": "Success"}), answered({"event_id": "e-1", "sentiment": "negative", "failed": False})]
+    # Then the outcome says so
+    assert outcome(events, "SUCCEEDED") == "analyzed: sentiment negative (FeedbackAnalyzed e-1)"
