@@ -1,0 +1,62 @@
+"""Composition root of the REST API: settings, stores, queue, model and budget, built once per cold start."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workers.api.logic import ApiService
+from workers.api.model import BedrockChatModel
+from workers.api.stores import DynamoDBQueryStore, DynamoDBSessionStore, DynamoDBTicketReader, SqsQueryQueue
+from workers.shared.bedrock import BedrockClient
+from workers.shared.budgets import DynamoDBBudgetStore, TokenBudget
+from workers.shared.publisher import EventBridgePublisher
+
+
+class ApiSettings(BaseSettings):
+    """The API function's environment, as the template sets it."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    event_bus_name: str = Field(min_length=1)
+    tickets_table_name: str = Field(min_length=1)
+    chat_sessions_table_name: str = Field(min_length=1)
+    queries_table_name: str = Field(min_length=1)
+    queries_queue_url: str = Field(min_length=1)
+    budgets_table_name: str = Field(min_length=1)
+    chat_session_ttl_seconds: int = Field(default=7 * 86_400, gt=0)
+    chat_max_input_tokens: int = Field(default=8_000, gt=0)
+    chat_max_output_tokens: int = Field(default=1_024, gt=0)
+
+
+_service: ApiService | None = None
+
+
+def build_service(settings: ApiSettings | None = None) -> ApiService:
+    """Every adapter from the environment."""
+    settings = settings or ApiSettings()
+    return ApiService(
+        publisher=EventBridgePublisher(settings.event_bus_name, source="supportflow.api"),
+        tickets=DynamoDBTicketReader(settings.tickets_table_name),
+        sessions=DynamoDBSessionStore(settings.chat_sessions_table_name, settings.chat_session_ttl_seconds),
+        queries=DynamoDBQueryStore(settings.queries_table_name),
+        queue=SqsQueryQueue(settings.queries_queue_url),
+        model=BedrockChatModel(BedrockClient()),
+        budget=TokenBudget(DynamoDBBudgetStore(settings.budgets_table_name)),
+        chat_max_input_tokens=settings.chat_max_input_tokens,
+        chat_max_output_tokens=settings.chat_max_output_tokens,
+    )
+
+
+def get_service() -> ApiService:
+    """The process-wide service, built on first use (after tests had a chance to install their own)."""
+    global _service  # noqa: PLW0603  (one composition root per cold start)
+    if _service is None:
+        _service = build_service()
+    return _service
+
+
+def set_service(service: ApiService | None) -> None:
+    """Install a service (tests), or clear it so the next call builds from the environment."""
+    global _service  # noqa: PLW0603
+    _service = service
