@@ -223,6 +223,7 @@ class ResponseDrafted(Event):
     """A reply to the customer, drafted from the ticket and retrieved knowledge, and checked against it."""
 
     ticket_id: str
+    customer_id: str | None = Field(default=None, description="The ticket's customer: whose CRM case gets the draft.")
     draft: str = Field(min_length=1)
     language: str | None = None
     sources: list[DraftSource] = Field(default_factory=list)
@@ -239,6 +240,7 @@ class EscalationRequested(Event):
     """A ticket needs a human decision before anything goes to the customer."""
 
     ticket_id: str
+    customer_id: str | None = Field(default=None, description="The ticket's customer, from its TicketAnalyzed.")
     priority: Priority
     reasons: list[str] = Field(min_length=1)
 
@@ -261,6 +263,7 @@ class EscalationResolved(Event):
     """A human approved or rejected an escalated ticket (or the approval timed out)."""
 
     ticket_id: str
+    customer_id: str | None = Field(default=None, description="The ticket's customer: whose CRM case gets the outcome.")
     decision: Literal["approved", "rejected", "timed_out", "failed"]
     edited: bool = Field(default=False, description="Approved with the agent's edits.")
     reply: str | None = Field(default=None, description="The approved reply that goes to the customer.")

@@ -7,7 +7,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from schemas.events import CrmRecordUpdated, FeedbackAnalyzed
-from workers.crm_update.logic import ANONYMOUS_CUSTOMER, merge_note
+from workers.crm_update.logic import ANONYMOUS_CUSTOMER
+from workers.crm_update.outcomes import merge_note
 from workers.crm_update.port import CrmPort, CustomerNotFound
 from workers.shared.publisher import EventPublisher
 

@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, Dy
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import Field
 
-from schemas.events import FeedbackAnalyzed, TicketAnalyzed
+from schemas.bus import BusEvent
+from schemas.events import FeedbackAnalyzed
 from workers.crm_update.feedback import FeedbackCrmService
 from workers.crm_update.http_crm import HttpCrm, HttpPolicy
 from workers.crm_update.logic import ConflictPolicy, CrmUpdateService
@@ -50,8 +51,8 @@ def build_app(
     crm: CrmPort | None = None,
     publisher: EventPublisher | None = None,
     persistence: BasePersistenceLayer | None = None,
-) -> WorkerApp[TicketAnalyzed]:
-    """Wire the worker from the environment; pass fakes or emulator-bound adapters in tests."""
+) -> WorkerApp[BusEvent]:
+    """Wire the worker (TicketAnalyzed, ResponseDrafted, EscalationResolved in); fakes or emulator adapters in tests."""
     settings = settings or CrmUpdateSettings()
     crm = crm or HttpCrm(
         settings.crm_base_url,
@@ -72,7 +73,7 @@ def build_app(
         table_name=settings.idempotency_table_name, boto3_client=build_client("dynamodb")
     )
     return WorkerApp(
-        handle=service.merge, persistence=persistence, idempotency_ttl_seconds=settings.idempotency_ttl_seconds
+        handle=service.process, persistence=persistence, idempotency_ttl_seconds=settings.idempotency_ttl_seconds
     )
 
 

@@ -172,6 +172,7 @@ def response_drafted(
     return ticket.follow_up(
         ResponseDrafted,
         ticket_id=ticket.ticket_id,
+        customer_id=ticket.customer_id,
         draft=drafted.draft,
         language=ticket.language,
         sources=_cited(drafted.sources),
