@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from supportflow.local.template import load_template
+from workers.crm_update.handler import lambda_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -24,7 +25,9 @@ def test_the_worker_reads_the_mock_crms_url_and_secret_unless_a_crm_is_given() -
     ]
 
 
-def test_the_rule_feeds_it_analysed_tickets() -> None:
-    # Given the CRM update rule, Then it routes TicketAnalyzed, the one event the worker merges today
+def test_the_rule_feeds_it_the_events_it_merges() -> None:
+    # Given the CRM update rule and the worker's handler
     pattern = TEMPLATE.resources["CrmUpdateRule"]["Properties"]["EventPattern"]
-    assert pattern["detail-type"] == ["TicketAnalyzed"]
+    # Then it routes exactly the detail-types the worker merges: analysis, draft, escalation outcome
+    assert sorted(pattern["detail-type"]) == sorted(lambda_handler.reader.consumes)
+    assert sorted(pattern["detail-type"]) == ["EscalationResolved", "ResponseDrafted", "TicketAnalyzed"]
