@@ -15,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from supportflow import feedback_cli
+from supportflow import escalations, feedback_cli
+from supportflow import chat_cli
 from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
@@ -33,7 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return feedback_cli.run_feedback(args)
     if args.command == "jobs":
         return feedback_cli.run_jobs(args)
-    command = {"up": _up, "run": _run, "dlq": _dlq, "bedrock": _bedrock}[args.command]
+    if args.command == "chat":
+        return chat_cli.run_chat(args)
+    command = {
+        "up": _up,
+        "run": _run,
+        "dlq": _dlq,
+        "approve": _approve,
+        "escalations": _escalations,
+        "bedrock": _bedrock,
+    }[args.command]
     return command(args)
 
 
@@ -94,9 +104,30 @@ def _parser() -> argparse.ArgumentParser:
     dlq.add_argument("--dry-run", action="store_true", help="redrive: say what would move, move nothing")
     dlq.add_argument("--to", default=None, help="redrive: destination queue when the DLQ has several sources")
 
+    def deployed_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--stage", default="local", help="a running `supportflow up --stage` (default local)")
+        command.add_argument("--endpoint-url", default=None, help="the local stack's emulator ($AWS_ENDPOINT_URL)")
+        command.add_argument("--stack", default=None, help="a deployed CloudFormation stack (normal credential chain)")
+        command.add_argument("--region", default=None)
+
+    approve = commands.add_parser(
+        "approve",
+        help="decide an escalated ticket: exit 0 sent, 3 already decided, 4 nothing waits, 5 too late (timed out)",
+    )
+    approve.add_argument("ticket", help="the ticket id")
+    approve.add_argument("--decision", choices=["approve", "reject"], required=True)
+    approve.add_argument("--edit", type=Path, default=None, help="approve: a file holding the edited reply")
+    approve.add_argument("--by", default=os.environ.get("USER") or "agent", help="who decides (default $USER)")
+    approve.add_argument("--comment", default=None)
+    deployed_options(approve)
+
+    waiting = commands.add_parser("escalations", help="what waits for a human decision, its stage, since when")
+    deployed_options(waiting)
+
     bedrock = commands.add_parser("bedrock", help="serve only the offline Bedrock, in the foreground")
     bedrock.add_argument("--host", default="127.0.0.1")
     bedrock.add_argument("--port", type=int, default=DEFAULT_BEDROCK_PORT)
+    chat_cli.add_command(commands)
     return feedback_cli.with_commands(parser, commands)
 
 
@@ -245,6 +276,51 @@ def _dlq(args: argparse.Namespace) -> int:
         verb = "would move" if args.dry_run else "moved"
         where = ", ".join(f"{n} to {name}" for name, n in result.destinations.items()) or "nothing"
         print(f"{verb} {where} ({result.method})")
+    return 0
+
+
+def _escalations_of(args: argparse.Namespace) -> escalations.Escalations:
+    import boto3  # noqa: PLC0415 - keeps the other commands light
+
+    session = boto3.session.Session(region_name=args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    if args.stack:
+        outputs = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs")
+        table = next((o["OutputValue"] for o in outputs or [] if o["OutputKey"] == "ApprovalsTableName"), None)
+        if table is None:
+            raise SystemExit(f"supportflow: stack {args.stack} has no ApprovalsTableName output")
+        return escalations.Escalations(table, session.client("dynamodb"), session.client("stepfunctions"))
+    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        raise SystemExit("supportflow: give --stack NAME (AWS) or --endpoint-url / $AWS_ENDPOINT_URL (local)")
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID", "testing")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "testing")
+    return escalations.Escalations(
+        f"supportflow-{args.stage}-approvals",
+        session.client("dynamodb", endpoint_url=endpoint, aws_access_key_id=key_id, aws_secret_access_key=secret),
+        session.client("stepfunctions", endpoint_url=endpoint, aws_access_key_id=key_id, aws_secret_access_key=secret),
+    )
+
+
+def _approve(args: argparse.Namespace) -> int:
+    if args.edit is not None and args.decision != "approve":
+        raise SystemExit("supportflow approve: --edit goes with --decision approve")
+    edited = args.edit.read_text(encoding="utf-8") if args.edit is not None else None
+    sent = _escalations_of(args).decide(
+        args.ticket, args.decision, edited_reply=edited, decided_by=args.by, comment=args.comment
+    )
+    print(
+        {
+            escalations.Sent.SENT: f"{args.ticket}: {args.decision} sent",
+            escalations.Sent.ALREADY_DECIDED: f"{args.ticket}: already decided; nothing sent",
+            escalations.Sent.NOT_WAITING: f"{args.ticket}: no escalation waits for a decision",
+            escalations.Sent.TOO_LATE: f"{args.ticket}: too late, the request timed out; nothing sent",
+        }[sent]
+    )
+    return sent.value
+
+
+def _escalations(args: argparse.Namespace) -> int:
+    print(escalations.waiting_text(_escalations_of(args).waiting()))
     return 0
 
 
