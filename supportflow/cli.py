@@ -16,7 +16,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from supportflow import escalations, feedback_cli
-from supportflow import chat_cli
 from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
@@ -34,8 +33,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return feedback_cli.run_feedback(args)
     if args.command == "jobs":
         return feedback_cli.run_jobs(args)
-    if args.command == "chat":
-        return chat_cli.run_chat(args)
     command = {
         "up": _up,
         "run": _run,
@@ -127,7 +124,6 @@ def _parser() -> argparse.ArgumentParser:
     bedrock = commands.add_parser("bedrock", help="serve only the offline Bedrock, in the foreground")
     bedrock.add_argument("--host", default="127.0.0.1")
     bedrock.add_argument("--port", type=int, default=DEFAULT_BEDROCK_PORT)
-    chat_cli.add_command(commands)
     return feedback_cli.with_commands(parser, commands)
 
 
