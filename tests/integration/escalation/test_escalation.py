@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from supportflow.cli import main
 from supportflow.escalations import Sent
 from supportflow.local.observe import put_bus_event
 from tests.integration.escalation.conftest import EscalationHarness
@@ -130,3 +132,32 @@ def test_the_bus_rule_starts_one_escalation_per_ticket(harness: EscalationHarnes
     assert harness.escalations.decide(ticket["ticket_id"], "approve", decided_by="agent-4") is Sent.SENT
     [resolved] = harness.events(ticket["ticket_id"], "EscalationResolved")
     assert resolved["decision"] == "approved"
+
+
+def test_the_cli_lists_the_waiting_request_and_approves_it_with_an_edit_file(
+    harness: EscalationHarness, ticket: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an escalation waiting for the agents, and an agent's edited reply in a file
+    _awaiting_agents(harness, ticket)
+    local = ["--endpoint-url", harness.stack.endpoint_url, "--stage", harness.stack.stage]
+    reply = tmp_path / "reply.txt"
+    reply.write_text("Hello Dana, the second charge is refunded.\n", encoding="utf-8")
+    # When `supportflow escalations` runs, then `supportflow approve` twice
+    listed = main(["escalations", *local])
+    listing = capsys.readouterr().out
+    approve = ["approve", ticket["ticket_id"], "--decision", "approve", "--edit", str(reply), "--by", "dana"]
+    first = main([*approve, *local])
+    second = main(["approve", ticket["ticket_id"], "--decision", "reject", *local])
+    # Then the listing shows the ticket at the agent stage (never its token), the first decision is sent
+    # (exit 0) and the second says already decided (exit 3)
+    assert listed == 0
+    [row] = [line for line in listing.splitlines() if line.startswith(ticket["ticket_id"])]
+    assert row.split()[1:3] == ["agent", "normal"]
+    assert "token" not in listing.lower()
+    assert (first, second) == (0, 3)
+    [resolved] = harness.events(ticket["ticket_id"], "EscalationResolved")
+    assert (resolved["edited"], resolved["reply"], resolved["decided_by"]) == (
+        True,
+        "Hello Dana, the second charge is refunded.",
+        "dana",
+    )
