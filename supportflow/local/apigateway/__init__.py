@@ -133,6 +133,13 @@ def start_rest_api_servers(
             continue
         spec = describe_rest_api(apigateway, info.physical_id, dict(functions))
         function = functions[spec.function_logical_id]
+        # Each authorizer runs with its own function's environment, as its Lambda would.
+        for authorizer_id, authorizer in list(spec.authorizers.items()):
+            env_path = work_dir / f"api-{info.logical_id}-authorizer-{authorizer_id}.env.json"
+            env_path.write_text(
+                json.dumps(environment_for(functions[authorizer.function_logical_id])), encoding="utf-8"
+            )
+            spec.authorizers[authorizer_id] = dataclasses.replace(authorizer, environment_file=str(env_path))
         spec_path = work_dir / f"api-{info.logical_id}.json"
         spec_path.write_text(json.dumps(spec.to_json()), encoding="utf-8")
         ready = work_dir / f"api-{info.logical_id}.port"

@@ -44,7 +44,14 @@ def gateway_error(status: int, message: str, request_id: str) -> HttpResponse:
     )
 
 
-_TYPES = {403: "ForbiddenException", 502: "InternalServerErrorException", 413: "RequestTooLargeException"}
+_TYPES = {
+    400: "BadRequestException",
+    401: "UnauthorizedException",
+    403: "ForbiddenException",
+    413: "RequestTooLargeException",
+    500: "AuthorizerConfigurationException",
+    502: "InternalServerErrorException",
+}
 
 
 def _single_and_multi(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:

@@ -14,6 +14,21 @@ _LAMBDA_URI = re.compile(r"^arn:[^:]+:apigateway:[^:]+:lambda:path/[^/]+/functio
 
 
 @dataclass(frozen=True)
+class AuthorizerSpec:
+    """One ``AWS::ApiGateway::Authorizer`` as read back from the emulator."""
+
+    authorizer_id: str
+    name: str
+    type: str  # TOKEN | REQUEST
+    identity_source: str
+    ttl_seconds: int
+    function_logical_id: str
+    handler: str
+    timeout_seconds: int = 30
+    environment_file: str | None = None
+
+
+@dataclass(frozen=True)
 class Route:
     """One method on one resource path template (``/customers/{id}``, ``/{proxy+}``)."""
 
@@ -21,6 +36,9 @@ class Route:
     resource: str
     resource_id: str
     api_key_required: bool
+    authorizer_id: str | None = None
+    # The JSON schema of the body when a validator checks it (validateRequestBody), else None.
+    body_schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,9 @@ class RestApiSpec:
     routes: list[Route]
     # stage name -> {key value: key id}: enabled keys of the usage plans that include that stage.
     stages: dict[str, dict[str, str]] = field(default_factory=dict)
+    authorizers: dict[str, AuthorizerSpec] = field(default_factory=dict)
+    # response type (ACCESS_DENIED, UNAUTHORIZED, BAD_REQUEST_BODY, ...) -> {"statusCode", "template"}.
+    gateway_responses: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A plain mapping, for the server process."""
@@ -42,7 +63,13 @@ class RestApiSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RestApiSpec:
         """The inverse of :meth:`to_json`."""
-        return cls(**{**data, "routes": [Route(**route) for route in data["routes"]]})
+        return cls(
+            **{
+                **data,
+                "routes": [Route(**route) for route in data["routes"]],
+                "authorizers": {k: AuthorizerSpec(**v) for k, v in (data.get("authorizers") or {}).items()},
+            }
+        )
 
 
 def describe_rest_api(apigateway: Any, api_id: str, functions: dict[str, FunctionSpec]) -> RestApiSpec:
@@ -51,6 +78,7 @@ def describe_rest_api(apigateway: Any, api_id: str, functions: dict[str, Functio
     name = str(apigateway.get_rest_api(restApiId=api_id)["name"])
     routes: list[Route] = []
     targets: set[str] = set()
+    authorizers = _authorizers(apigateway, api_id, by_arn)
     for resource in _all(apigateway.get_resources, restApiId=api_id):
         for method in resource.get("resourceMethods") or {}:
             detail = apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method)
@@ -60,7 +88,16 @@ def describe_rest_api(apigateway: Any, api_id: str, functions: dict[str, Functio
                 msg = f"API {name}: {method} {resource['path']} is not a Lambda proxy integration of this template"
                 raise TemplateError(msg)
             targets.add(match.group("arn"))
-            routes.append(Route(method, str(resource["path"]), str(resource["id"]), bool(detail.get("apiKeyRequired"))))
+            routes.append(
+                Route(
+                    method,
+                    str(resource["path"]),
+                    str(resource["id"]),
+                    bool(detail.get("apiKeyRequired")),
+                    authorizer_id=detail.get("authorizerId") if detail.get("authorizationType") == "CUSTOM" else None,
+                    body_schema=_body_schema(apigateway, api_id, detail),
+                )
+            )
     if len(targets) != 1:
         # One process runs one function with its environment, as one Lambda would.
         msg = f"API {name}: served locally only when its routes go to exactly one function (found {len(targets)})"
@@ -73,13 +110,55 @@ def describe_rest_api(apigateway: Any, api_id: str, functions: dict[str, Functio
         handler=function.handler,
         routes=routes,
         stages={
-            str(stage["stageName"]): _stage_keys(apigateway, api_id, str(stage["stageName"]))
+            str(stage["stageName"]): stage_keys(apigateway, api_id, str(stage["stageName"]))
             for stage in apigateway.get_stages(restApiId=api_id).get("item") or []
+        },
+        authorizers=authorizers,
+        gateway_responses={
+            str(r["responseType"]): {
+                "statusCode": str(r.get("statusCode", "")),
+                "template": str((r.get("responseTemplates") or {}).get("application/json", "")),
+            }
+            for r in apigateway.get_gateway_responses(restApiId=api_id).get("items") or []
+            if not r.get("defaultResponse")
         },
     )
 
 
-def _stage_keys(apigateway: Any, api_id: str, stage: str) -> dict[str, str]:
+def _authorizers(apigateway: Any, api_id: str, by_arn: dict[str, FunctionSpec]) -> dict[str, AuthorizerSpec]:
+    """The API's Lambda authorizers and the template functions they run."""
+    found: dict[str, AuthorizerSpec] = {}
+    for authorizer in _all(apigateway.get_authorizers, restApiId=api_id):
+        match = _LAMBDA_URI.match(str(authorizer.get("authorizerUri", "")))
+        if match is None or match.group("arn") not in by_arn:
+            msg = f"authorizer {authorizer.get('name')}: not a Lambda function of this template"
+            raise TemplateError(msg)
+        function = by_arn[match.group("arn")]
+        found[str(authorizer["id"])] = AuthorizerSpec(
+            authorizer_id=str(authorizer["id"]),
+            name=str(authorizer.get("name", "")),
+            type=str(authorizer.get("type", "TOKEN")),
+            identity_source=str(authorizer.get("identitySource", "")),
+            ttl_seconds=int(authorizer.get("authorizerResultTtlInSeconds", 300)),
+            function_logical_id=function.logical_id,
+            handler=function.handler,
+            timeout_seconds=function.timeout_seconds,
+        )
+    return found
+
+
+def _body_schema(apigateway: Any, api_id: str, detail: dict[str, Any]) -> str | None:
+    """The JSON-body model's schema when the method's validator checks bodies."""
+    model = (detail.get("requestModels") or {}).get("application/json")
+    if not model or not detail.get("requestValidatorId"):
+        return None
+    validator = apigateway.get_request_validator(restApiId=api_id, requestValidatorId=detail["requestValidatorId"])
+    if not validator.get("validateRequestBody"):
+        return None
+    return str(apigateway.get_model(restApiId=api_id, modelName=model)["schema"])
+
+
+def stage_keys(apigateway: Any, api_id: str, stage: str) -> dict[str, str]:
     """Enabled keys in a usage plan of this API stage: exactly the ones API Gateway would accept."""
     keys: dict[str, str] = {}
     for plan in _all(apigateway.get_usage_plans):

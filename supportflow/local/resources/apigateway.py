@@ -1,8 +1,10 @@
 """API Gateway (REST): APIs from their OpenAPI body or explicit resources and methods, deployments,
-stages, API keys and usage plans. The local server (supportflow.local.apigateway) reads them back."""
+stages, API keys and usage plans; from a body also Lambda authorizers, models, request validators and
+gateway responses. The local server (supportflow.local.apigateway) reads them back."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from supportflow.local.intrinsics import TemplateError
@@ -47,14 +49,34 @@ def create_rest_api(deployment: Deployment, logical_id: str, properties: dict[st
 
 
 def _import_body(apigateway: Any, api_id: str, root_id: str, body: dict[str, Any]) -> None:
+    schemes = body.get("securityDefinitions") or body.get("components", {}).get("securitySchemes") or {}
     key_schemes = {
         name
-        for name, scheme in (
-            body.get("securityDefinitions") or body.get("components", {}).get("securitySchemes") or {}
-        ).items()
-        if scheme.get("type") == "apiKey" and str(scheme.get("name", "")).lower() == "x-api-key"
+        for name, scheme in schemes.items()
+        if scheme.get("type") == "apiKey"
+        and str(scheme.get("name", "")).lower() == "x-api-key"
+        and "x-amazon-apigateway-authorizer" not in scheme
     }
+    authorizers = _create_authorizers(apigateway, api_id, schemes)
+    models = _create_models(apigateway, api_id, body)
+    validators = {
+        name: apigateway.create_request_validator(
+            restApiId=api_id,
+            name=name,
+            validateRequestBody=bool(spec.get("validateRequestBody")),
+            validateRequestParameters=bool(spec.get("validateRequestParameters")),
+        )["id"]
+        for name, spec in (body.get("x-amazon-apigateway-request-validators") or {}).items()
+    }
+    for response_type, response in (body.get("x-amazon-apigateway-gateway-responses") or {}).items():
+        kwargs: dict[str, Any] = {"restApiId": api_id, "responseType": response_type}
+        if response.get("statusCode"):
+            kwargs["statusCode"] = str(response["statusCode"])
+        if response.get("responseTemplates"):
+            kwargs["responseTemplates"] = response["responseTemplates"]
+        apigateway.put_gateway_response(**kwargs)
     default_security = body.get("security") or []
+    default_validator = body.get("x-amazon-apigateway-request-validator")
     resource_ids = {"/": root_id}
     for path, operations in (body.get("paths") or {}).items():
         resource_id = _ensure_resource(apigateway, api_id, resource_ids, str(path))
@@ -64,10 +86,66 @@ def _import_body(apigateway: Any, api_id: str, root_id: str, body: dict[str, Any
                 continue
             security = operation.get("security", default_security) or []
             api_key_required = any(set(requirement) & key_schemes for requirement in security)
+            authorizer_id = next((authorizers[n] for r in security for n in r if n in authorizers), None)
+            validator = operation.get("x-amazon-apigateway-request-validator", default_validator)
             integration = operation.get("x-amazon-apigateway-integration") or {}
             _put_method(
-                apigateway, api_id, resource_id, method, api_key_required=api_key_required, integration=integration
+                apigateway,
+                api_id,
+                resource_id,
+                method,
+                api_key_required=api_key_required,
+                integration=integration,
+                authorizer_id=authorizer_id,
+                request_model=_body_model(operation, models),
+                validator_id=validators.get(validator) if validator else None,
             )
+
+
+def _create_authorizers(apigateway: Any, api_id: str, schemes: dict[str, Any]) -> dict[str, str]:
+    """Lambda authorizers declared as security schemes (what SAM's Auth.Authorizers generates)."""
+    created: dict[str, str] = {}
+    for name, scheme in schemes.items():
+        authorizer = scheme.get("x-amazon-apigateway-authorizer")
+        if not authorizer:
+            continue
+        kind = str(authorizer.get("type", "token")).upper()
+        kwargs: dict[str, Any] = {
+            "restApiId": api_id,
+            "name": name,
+            "type": kind,
+            "authorizerUri": str(authorizer.get("authorizerUri", "")),
+            "identitySource": str(
+                authorizer.get("identitySource") or f"method.request.header.{scheme.get('name', 'Authorization')}"
+            ),
+        }
+        if authorizer.get("authorizerResultTtlInSeconds") is not None:
+            kwargs["authorizerResultTtlInSeconds"] = int(authorizer["authorizerResultTtlInSeconds"])
+        if kind == "COGNITO_USER_POOLS":
+            msg = f"authorizer {name}: Cognito user pool authorizers are not emulated locally"
+            raise TemplateError(msg)
+        created[name] = apigateway.create_authorizer(**kwargs)["id"]
+    return created
+
+
+def _create_models(apigateway: Any, api_id: str, body: dict[str, Any]) -> dict[str, str]:
+    """Swagger definitions (or OpenAPI component schemas) as models; returns reference → model name."""
+    definitions = body.get("definitions") or body.get("components", {}).get("schemas") or {}
+    prefix = "#/definitions/" if "definitions" in body else "#/components/schemas/"
+    names: dict[str, str] = {}
+    for name, schema in definitions.items():
+        apigateway.create_model(restApiId=api_id, name=name, contentType="application/json", schema=json.dumps(schema))
+        names[prefix + name] = name
+    return names
+
+
+def _body_model(operation: dict[str, Any], models: dict[str, str]) -> str | None:
+    for parameter in operation.get("parameters") or []:
+        if parameter.get("in") == "body":
+            return models.get(str((parameter.get("schema") or {}).get("$ref", "")))
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    reference = str(((content.get("application/json") or {}).get("schema") or {}).get("$ref", ""))
+    return models.get(reference)
 
 
 def _ensure_resource(apigateway: Any, api_id: str, resource_ids: dict[str, str], path: str) -> str:
@@ -89,13 +167,24 @@ def _put_method(
     *,
     api_key_required: bool,
     integration: dict[str, Any],
+    authorizer_id: str | None = None,
+    request_model: str | None = None,
+    validator_id: str | None = None,
 ) -> None:
+    kwargs: dict[str, Any] = {}
+    if authorizer_id:
+        kwargs["authorizerId"] = authorizer_id
+    if request_model:
+        kwargs["requestModels"] = {"application/json": request_model}
+    if validator_id:
+        kwargs["requestValidatorId"] = validator_id
     apigateway.put_method(
         restApiId=api_id,
         resourceId=resource_id,
         httpMethod=method,
-        authorizationType="NONE",
+        authorizationType="CUSTOM" if authorizer_id else "NONE",
         apiKeyRequired=api_key_required,
+        **kwargs,
     )
     if integration:
         apigateway.put_integration(
