@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import urllib3
 
-from schemas.events import CrmRecordUpdated, TicketAnalyzed
+from schemas.envelope import Event
+from schemas.events import CrmRecordUpdated, EscalationResolved, ResponseDrafted, TicketAnalyzed
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import (
     ReceivedMessage,
@@ -59,7 +60,13 @@ class Harness:
 
     def publish(self, ticket_id: str, customer_id: str, event_id: str, **detail: Any) -> None:
         """Put a TicketAnalyzed about this ticket on the bus, as the ticket record would."""
-        sample = load_event(EVENTS / "TicketAnalyzed.json")
+        self.publish_sample(TicketAnalyzed, ticket_id, customer_id, event_id, **detail)
+
+    def publish_sample(
+        self, event_type: type[Event], ticket_id: str, customer_id: str, event_id: str, **detail: Any
+    ) -> None:
+        """Put the sample of ``event_type`` about this ticket and customer on the bus."""
+        sample = load_event(EVENTS / f"{event_type.detail_type}.json")
         overrides = {
             "event_id": event_id,
             "correlation_id": ticket_id,
@@ -67,7 +74,7 @@ class Harness:
             "customer_id": customer_id,
             **detail,
         }
-        TicketAnalyzed.from_detail({**sample["detail"], **overrides})
+        event_type.from_detail({**sample["detail"], **overrides})
         put_bus_event(self.stack.clients.events, self.stack.physical_id("EventBus"), sample, overrides)
 
     def cases(self, customer_id: str) -> list[dict[str, Any]]:
@@ -82,13 +89,24 @@ class Harness:
         return cases
 
     def updates(
-        self, ticket_id: str, expected: int = 1, timeout: float = SETTLE_TIMEOUT_SECONDS
+        self,
+        ticket_id: str,
+        expected: int = 1,
+        timeout: float = SETTLE_TIMEOUT_SECONDS,
+        about_events: tuple[str, ...] | None = None,
     ) -> list[CrmRecordUpdated]:
-        """The CrmRecordUpdated events of the ticket seen on the bus."""
+        """The CrmRecordUpdated events of the ticket seen on the bus (only those about ``about_events`` if given).
+
+        The whole stack runs: the drafting worker also drafts a reply to a published analysis, and its
+        ResponseDrafted is merged too; a test that counts updates names the events it published.
+        """
 
         def about(message: Any) -> bool:
             body = message.json
-            return isinstance(body, dict) and (body.get("detail") or {}).get("ticket_id") == ticket_id
+            detail = (body.get("detail") or {}) if isinstance(body, dict) else {}
+            if about_events is not None and detail.get("about_event_id") not in about_events:
+                return False
+            return detail.get("ticket_id") == ticket_id
 
         messages = take_messages(
             self.stack.clients.sqs, self.updated_queue_url, about, expected=expected, timeout=timeout
@@ -137,14 +155,37 @@ def test_an_analysed_ticket_delivered_twice_yields_one_case_and_one_update(harne
     harness.publish(ticket_id, customer_id, event_id)
     harness.publish(ticket_id, customer_id, event_id)
     # Then one CrmRecordUpdated names the new case at version 1, about that event
-    (updated,) = harness.updates(ticket_id, expected=2, timeout=10)
+    (updated,) = harness.updates(ticket_id, expected=2, timeout=10, about_events=(event_id,))
     assert (updated.customer_id, updated.version, updated.about_event_id) == (customer_id, 1, event_id)
     assert "intent" in updated.fields_changed
-    # And the CRM holds exactly one case for the ticket, with the analysis merged
+    # And the CRM holds exactly one case for the ticket, with the analysis merged once
     harness.drained()
     (case,) = harness.cases(customer_id)
-    assert case["case_id"] == updated.crm_record_id and case["version"] == 1
+    assert case["case_id"] == updated.crm_record_id
+    assert sum(event_id in note for note in case["notes"]) == 1
     assert (case["ticket_id"], case["intent"], case["priority"]) == (ticket_id, "payment_issue", "high")
+
+
+def test_the_draft_and_the_escalation_outcome_join_the_tickets_one_case(harness: Harness, unique_id: str) -> None:
+    # Given a ticket merged into the CRM
+    ticket_id, customer_id = f"T-{unique_id}", f"C-{unique_id}"
+    drafted_id, resolved_id = f"drafted-{unique_id}", f"resolved-{unique_id}"
+    harness.publish(ticket_id, customer_id, f"analyzed-{unique_id}")
+    harness.updates(ticket_id, about_events=(f"analyzed-{unique_id}",))
+    # When a draft for approval arrives twice, then the approved outcome
+    for _ in range(2):
+        harness.publish_sample(ResponseDrafted, ticket_id, customer_id, drafted_id, for_escalation=True)
+    harness.publish_sample(EscalationResolved, ticket_id, customer_id, resolved_id, edited=True)
+    # Then one CrmRecordUpdated per distinct event, about each
+    updates = harness.updates(ticket_id, expected=3, timeout=10, about_events=(drafted_id, resolved_id))
+    assert sorted(u.about_event_id or "" for u in updates) == [drafted_id, resolved_id]
+    # And the one case holds the draft and the decision in a note each, resolved
+    harness.drained()
+    (case,) = harness.cases(customer_id)
+    assert case["status"] == "resolved" and case["escalated"]
+    drafted_notes = [n for n in case["notes"] if drafted_id in n]
+    assert len(drafted_notes) == 1 and "grounded" in drafted_notes[0] and "refunds.md" in drafted_notes[0]
+    assert [n for n in case["notes"] if resolved_id in n and "escalation approved with edits" in n]
 
 
 def test_a_crm_outage_of_a_few_seconds_is_recovered(harness: Harness, unique_id: str) -> None:
@@ -162,10 +203,11 @@ def test_a_crm_outage_of_a_few_seconds_is_recovered(harness: Harness, unique_id:
     finally:
         os.kill(server.process.pid, signal.SIGCONT)
     # Then once the CRM answers again the case is there, and the update was announced once
-    (updated,) = harness.updates(ticket_id)
+    (updated,) = harness.updates(ticket_id, about_events=(f"analyzed-{unique_id}",))
     harness.drained()
     (case,) = harness.cases(customer_id)
-    assert case["case_id"] == updated.crm_record_id and case["version"] == 1
+    assert case["case_id"] == updated.crm_record_id
+    assert sum(f"analyzed-{unique_id}" in note for note in case["notes"]) == 1
     dlq = harness.stack.physical_id("CrmUpdateDeadLetterQueue")
     assert peek_messages(harness.stack.clients.sqs, dlq, carries_event(f"analyzed-{unique_id}")) == []
 
