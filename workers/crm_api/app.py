@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -12,9 +13,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from pydantic import BaseModel
 
-from workers.crm_api.bootstrap import get_service
-from workers.crm_api.logic import CrmError, etag, parse_if_match
+from workers.crm_api.logic import CrmError, CrmService, etag, parse_if_match
 from workers.crm_api.models import Case, CaseIn, CaseList, CasePatch, Customer, CustomerIn, ErrorBody
+from workers.shared.runtime.http import service_of
 
 TITLE = "supportflow mock CRM"
 VERSION = "1.0.0"
@@ -58,6 +59,10 @@ app.configure_openapi(
 )
 
 
+def _service() -> CrmService:
+    return service_of(app, CrmService)
+
+
 def _answer(model: Customer | Case | CaseList, status: int = 200, version: int | None = None) -> Response[object]:
     headers = {"ETag": etag(version)} if version is not None else {}
     return Response(status_code=status, content_type="application/json", body=model, headers=headers)
@@ -92,8 +97,8 @@ def _refuse(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve one REST proxy event; a body that is not UTF-8 JSON is refused before anything parses it."""
+def refuse_unreadable_body(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Refuse a body that is not UTF-8 JSON before anything parses it; None lets routing go on."""
     headers = event.get("headers") or {}
     content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
     media_type = content_type.split(";", 1)[0].strip().lower()
@@ -105,13 +110,13 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
             base64.b64decode(body, validate=True).decode("utf-8")
         except ValueError:  # binascii.Error and UnicodeDecodeError both are
             return _refuse(400, "unreadable_body", "the body is not UTF-8 text")
-    return app.resolve(event, context)
+    return None
 
 
 @app.get("/customers/<customer_id>", responses=_responses({200: "The customer."}, Customer))
 def get_customer(customer_id: CustomerId) -> Response[Customer]:
     """Read a customer; the ETag is its version."""
-    customer = get_service().get_customer(customer_id)
+    customer = _service().get_customer(customer_id)
     return _answer(customer, version=customer.version)  # type: ignore[return-value]
 
 
@@ -121,7 +126,7 @@ def get_customer(customer_id: CustomerId) -> Response[Customer]:
 )
 def put_customer(customer_id: CustomerId, body: CustomerIn, if_match: IfMatch = None) -> Response[Customer]:
     """Create a customer (no If-Match) or replace it (If-Match: its ETag)."""
-    customer, created = get_service().put_customer(customer_id, body, parse_if_match(if_match))
+    customer, created = _service().put_customer(customer_id, body, parse_if_match(if_match))
     return _answer(customer, 201 if created else 200, customer.version)  # type: ignore[return-value]
 
 
@@ -131,25 +136,25 @@ def put_customer(customer_id: CustomerId, body: CustomerIn, if_match: IfMatch = 
 )
 def put_case(customer_id: CustomerId, ticket_id: TicketId, body: CaseIn, if_match: IfMatch = None) -> Response[Case]:
     """The case of a ticket: created once (a retry returns it unchanged); replaced under If-Match."""
-    case, created = get_service().put_case(customer_id, ticket_id, body, parse_if_match(if_match))
+    case, created = _service().put_case(customer_id, ticket_id, body, parse_if_match(if_match))
     return _answer(case, 201 if created else 200, case.version)  # type: ignore[return-value]
 
 
 @app.get("/customers/<customer_id>/cases", responses=_responses({200: "The customer's cases."}, CaseList))
 def list_cases(customer_id: CustomerId) -> Response[CaseList]:
     """Every case of a customer, oldest first."""
-    return _answer(get_service().list_cases(customer_id))  # type: ignore[return-value]
+    return _answer(_service().list_cases(customer_id))  # type: ignore[return-value]
 
 
 @app.get("/cases/<case_id>", responses=_responses({200: "The case."}, Case))
 def get_case(case_id: CaseId) -> Response[Case]:
     """Read a case; the ETag is its version."""
-    case = get_service().get_case(case_id)
+    case = _service().get_case(case_id)
     return _answer(case, version=case.version)  # type: ignore[return-value]
 
 
 @app.patch("/cases/<case_id>", responses=_responses({200: "Updated."}, Case))
 def patch_case(case_id: CaseId, body: CasePatch, if_match: IfMatch = None) -> Response[Case]:
     """Change some fields of a case and append notes, under If-Match."""
-    case = get_service().patch_case(case_id, body, parse_if_match(if_match))
+    case = _service().patch_case(case_id, body, parse_if_match(if_match))
     return _answer(case, version=case.version)  # type: ignore[return-value]

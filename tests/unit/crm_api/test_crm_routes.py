@@ -9,18 +9,21 @@ from typing import Any
 
 import pytest
 
-from workers.crm_api.app import resolve
-from workers.crm_api.bootstrap import set_service
+from tests.unit.fakes import FakeLambdaContext
+from workers.crm_api.app import app, refuse_unreadable_body
 from workers.crm_api.logic import CrmService
 from workers.crm_api.openapi import OPENAPI_PATH, openapi_document
 from workers.crm_api.store import InMemoryCrmStore
+from workers.shared.runtime.http import HttpWorker, http_worker
+
+handler: HttpWorker[CrmService]
 
 
 @pytest.fixture(autouse=True)
 def _fake_crm() -> Iterator[None]:
-    set_service(CrmService(InMemoryCrmStore()))
+    global handler  # noqa: PLW0603  (each test gets a fresh handler around a fresh in-memory CRM)
+    handler = http_worker(app, lambda: CrmService(InMemoryCrmStore()), guard=refuse_unreadable_body)
     yield
-    set_service(None)
 
 
 def call(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def call(method: str, path: str, body: Any = None, headers: dict[str, str] | Non
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
-    return resolve(event, None)
+    return handler(event, FakeLambdaContext())
 
 
 def _etag(response: dict[str, Any]) -> str:
@@ -128,7 +131,7 @@ def test_a_body_that_is_not_utf8_is_400() -> None:
         "isBase64Encoded": True,
     }
     # When it is resolved, Then 400 in the error shape (not a crash)
-    response = resolve(event, None)
+    response = handler(event, FakeLambdaContext())
     assert (response["statusCode"], _body(response)["code"]) == (400, "unreadable_body")
 
 
