@@ -98,6 +98,7 @@ class WebSocketGateway:
         self._management: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._in_flight = 0
+        self._port = 0
         self._idle = threading.Condition()
 
     # ---- lifecycle --------------------------------------------------------------------------------
@@ -107,6 +108,7 @@ class WebSocketGateway:
         self._management = ThreadingHTTPServer((self.host, management_port), management_handler(self))
         self._management.daemon_threads = True
         self._server = serve(self._serve, self.host, port, process_request=self._handshake, compression=None)
+        self._port = int(self._server.socket.getsockname()[1])
         for target in (self._server.serve_forever, self._management.serve_forever):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
@@ -128,8 +130,7 @@ class WebSocketGateway:
     @property
     def domain_name(self) -> str:
         """``127.0.0.1:<port>``, what the events carry as ``requestContext.domainName``."""
-        assert self._server is not None
-        return f"{self.host}:{self._server.socket.getsockname()[1]}"
+        return f"{self.host}:{self._port}"
 
     @property
     def url(self) -> str:

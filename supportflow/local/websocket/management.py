@@ -50,6 +50,8 @@ class _ManagementHandler(BaseHTTPRequestHandler):
 
     gateway: ClassVar[Connections]
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, each post would wait for the delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def _connection_id(self) -> str | None:
         stage, _, rest = self.path.partition("?")[0].lstrip("/").partition("/")
