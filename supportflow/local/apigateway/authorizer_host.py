@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import time
 import uuid
@@ -32,11 +33,13 @@ class _Context:
 def main(argv: list[str] | None = None) -> int:
     """Serve invocations until stdin closes."""
     dotted = (argv if argv is not None else sys.argv[1:])[0]
+    # The answer channel is a private copy of fd 1; everything the handler prints (its loggers bind
+    # sys.stdout at import) goes to stderr instead.
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     module_name, _, attribute = dotted.rpartition(".")
     handler = getattr(importlib.import_module(module_name), attribute)
-    out = sys.stdout
-    # Handler logs go to stderr: stdout is the answer channel.
-    sys.stdout = sys.stderr
     for line in sys.stdin:
         answer: dict[str, Any]
         try:
