@@ -5,13 +5,14 @@ The budget is reserved before the call and settled with the actual usage after, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from workers.shared.bedrock import BedrockClient, ModelThrottled, ModelTimedOut, ModelUnavailable
+from workers.shared.bedrock import ModelThrottled, ModelTimedOut, ModelUnavailable, Result
 from workers.shared.budgets import BudgetExhausted, BudgetLimits, TokenBudget
 
 logger = Logger(child=True)
@@ -48,6 +49,20 @@ class Answer:
     cost_usd: float
 
 
+class QueryModel(Protocol):
+    """The part of the shared Bedrock client the worker uses."""
+
+    def converse(
+        self,
+        task: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        inference: Mapping[str, Any] | None = None,
+    ) -> Result[str]:
+        """One Converse call on the task's route."""
+
+
 class QueryStatusStore(Protocol):
     """The queries status table, as the worker writes it."""
 
@@ -62,7 +77,7 @@ class QueryStatusStore(Protocol):
 class QueryAnswerer:
     """Answers one query at a time over the Bedrock client, the budget and the status store."""
 
-    model: BedrockClient
+    model: QueryModel
     budget: TokenBudget
     store: QueryStatusStore
     max_output_tokens: int = 1_024
