@@ -86,12 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="boot, submit realistic tickets, wait for every outcome, report")
     stack_options(run)
-    run.add_argument("--tickets", type=int, default=36, help="how many tickets (default 36)")
-    run.add_argument("--seed", type=int, default=7, help="the generator's seed (same seed, same tickets)")
-    run.add_argument("--chaos", action="store_true", help="inject faults: throttles, a killed worker, poison...")
-    run.add_argument("--report", type=Path, default=None, help="also write the report as JSON to this file")
-    run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every outcome")
-    run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
+    _run_options(run)
 
     dlq = commands.add_parser("dlq", help="the stack's dead-letter queues: list, show, redrive")
     dlq.add_argument("action", choices=["list", "show", "redrive"])
@@ -130,6 +125,22 @@ def _parser() -> argparse.ArgumentParser:
     bedrock.add_argument("--port", type=int, default=DEFAULT_BEDROCK_PORT)
     parser = chat_cli.with_command(feedback_cli.with_commands(parser, commands), commands)
     return tickets_cli.with_command(parser, commands)
+
+
+def _run_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--tickets", type=int, default=36, help="how many tickets (default 36)")
+    run.add_argument("--seed", type=int, default=7, help="the generator's seed (same seed, same tickets)")
+    run.add_argument("--chaos", action="store_true", help="inject faults: throttles, a killed worker, poison...")
+    run.add_argument("--report", type=Path, default=None, help="also write the report as JSON to this file")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every outcome")
+    run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
+    run.add_argument(
+        "--approve",
+        choices=["auto", "reject", "timeout"],
+        default="auto",
+        help="decide escalations for the humans: auto approves (some with edits), reject, or timeout lets the"
+        " short local timeouts run out (supervisor, then timed_out)",
+    )
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -207,7 +218,10 @@ def _up(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from supportflow.local.run import Progress, generate_tickets, render, run_tickets, summarise  # noqa: PLC0415
+    from supportflow.local.run.approver import escalation_parameters  # noqa: PLC0415
 
+    # Short approval timeouts for the run; a --param given on the command line still wins.
+    args.param = [f"{k}={v}" for k, v in escalation_parameters(args.approve).items()] + list(args.param)
     tickets = generate_tickets(args.tickets, seed=args.seed)
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="supportflow-run-"))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -224,7 +238,15 @@ def _run(args: argparse.Namespace) -> int:
             )
             print(f"\r{line:<120}", end="", file=sys.stderr, flush=True)
 
-        result = run_tickets(stack, tickets, timeout=args.timeout, chaos=args.chaos, seed=args.seed, progress=show)
+        result = run_tickets(
+            stack,
+            tickets,
+            timeout=args.timeout,
+            chaos=args.chaos,
+            seed=args.seed,
+            approve=args.approve,
+            progress=show,
+        )
         print(file=sys.stderr, flush=True)
     summary = summarise(result)
     summary["boot_seconds"] = round(stack.boot_seconds, 2)

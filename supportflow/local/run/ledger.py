@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,11 @@ STAGE_WORKERS: dict[str, tuple[str, str]] = {
     "record": ("ticket_record", "TicketAnalyzed"),
     "crm": ("crm_update", "CrmRecordUpdated"),
     "notify": ("notify", "NotificationSent"),
+    "draft": ("drafting", "ResponseDrafted"),
+    "escalation": ("approvals", "EscalationResolved"),
 }
+# One per ticket: a second one (another event id) is an effect done twice.
+ONCE_PER_TICKET = ("TicketAnalyzed", "ResponseDrafted", "EscalationRequested", "EscalationResolved")
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,12 @@ class Route:
 
 @dataclass(frozen=True)
 class BusEvent:
-    """One event seen on the bus."""
+    """One event seen on the bus, and when the bus delivered it (None until the tap has seen it)."""
 
     detail_type: str
     event_id: str
     detail: Mapping[str, Any]
+    delivered_at: datetime | None = None
 
     @property
     def occurred_at(self) -> datetime | None:
@@ -56,6 +61,14 @@ class BusEvent:
             return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
         except ValueError:
             return None
+
+    @property
+    def at(self) -> datetime | None:
+        """When the event crossed the bus; its own ``occurred_at`` only when no delivery was observed.
+
+        A producer may copy ``occurred_at`` from its input, so a stage measured on it can read 0.
+        """
+        return self.delivered_at or self.occurred_at
 
 
 @dataclass(frozen=True)
@@ -85,18 +98,26 @@ class Ledger:
     _seen: set[tuple[str, str]] = field(default_factory=set)
     _sns_ids: set[str] = field(default_factory=set)
 
-    def add_event(self, detail_type: str, event_id: str, detail: Mapping[str, Any]) -> str | None:
+    def add_event(
+        self, detail_type: str, event_id: str, detail: Mapping[str, Any], delivered_at: datetime | None = None
+    ) -> str | None:
         """Record a bus event; return the ticket it belongs to (None if not one of this run's)."""
         ticket = self.ticket_of(detail_type, detail)
         if ticket is None:
             return None
-        event = BusEvent(detail_type, event_id, detail)
+        event = BusEvent(detail_type, event_id, detail, delivered_at)
         self.events.append(event)
         self._ticket_of_event.setdefault(event_id, ticket)
+        kept = self.by_ticket[ticket].setdefault(detail_type, [])
         if (detail_type, event_id) not in self._seen:
             # The same event id delivered again is a redelivery, not a second effect.
             self._seen.add((detail_type, event_id))
-            self.by_ticket[ticket].setdefault(detail_type, []).append(event)
+            kept.append(event)
+        elif delivered_at is not None:
+            # Submitted before the tap saw it: keep the first delivery time observed.
+            for index, known in enumerate(kept):
+                if known.event_id == event_id and known.delivered_at is None:
+                    kept[index] = replace(known, delivered_at=delivered_at)
         return ticket
 
     def add_sns(self, audience: str, message_id: str, about: str) -> None:
@@ -119,6 +140,21 @@ class Ledger:
         """The first event of this type seen for the ticket."""
         found = self.by_ticket.get(ticket, {}).get(detail_type)
         return found[0] if found else None
+
+    def reply_draft(self, ticket: str) -> BusEvent | None:
+        """The ticket's draft to send (not one drafted for an escalation's approval)."""
+        drafts = self.by_ticket.get(ticket, {}).get("ResponseDrafted", [])
+        return next((d for d in drafts if not d.detail.get("for_escalation")), None)
+
+    def escalation_draft(self, ticket: str) -> BusEvent | None:
+        """The draft the escalation asked for, for a human to approve."""
+        drafts = self.by_ticket.get(ticket, {}).get("ResponseDrafted", [])
+        return next((d for d in drafts if d.detail.get("for_escalation")), None)
+
+    def merged_into_crm(self, ticket: str, event: BusEvent) -> bool:
+        """Whether a CrmRecordUpdated about ``event`` was seen."""
+        updates = self.by_ticket.get(ticket, {}).get("CrmRecordUpdated", [])
+        return any(u.detail.get("about_event_id") == event.event_id for u in updates)
 
 
 def expected_audiences(routes: Iterable[Route], detail_type: str, detail: Mapping[str, Any]) -> set[str]:
@@ -149,7 +185,28 @@ def _through_every_stage(ledger: Ledger, ticket: str, deployed: set[str], routes
     analyzed = ledger.first(ticket, "TicketAnalyzed")
     if analyzed is None:
         return "record" not in deployed
-    return _notified(ledger, ticket, analyzed, deployed, routes)
+    return _notified(ledger, ticket, analyzed, deployed, routes) and _path_ended(
+        ledger, ticket, analyzed, deployed, routes
+    )
+
+
+def path_end_event(ledger: Ledger, ticket: str, analyzed: BusEvent) -> BusEvent | None:
+    """The event that ends the ticket's path: its escalation's outcome if escalated, else its draft."""
+    if analyzed.detail.get("needs_escalation"):
+        return ledger.first(ticket, "EscalationResolved")
+    return ledger.reply_draft(ticket)
+
+
+def _path_ended(ledger: Ledger, ticket: str, analyzed: BusEvent, deployed: set[str], routes: Sequence[Route]) -> bool:
+    stage = "escalation" if analyzed.detail.get("needs_escalation") else "draft"
+    if stage not in deployed:
+        return True
+    end = path_end_event(ledger, ticket, analyzed)
+    if end is None:
+        return False
+    if "crm" in deployed and not ledger.merged_into_crm(ticket, end):
+        return False
+    return _notified(ledger, ticket, end, deployed, routes)
 
 
 def _notified(ledger: Ledger, ticket: str, event: BusEvent, deployed: set[str], routes: Sequence[Route]) -> bool:
@@ -181,9 +238,10 @@ def duplicates(ledger: Ledger) -> list[str]:
     """Every effect done more than once for one event, each as a readable line."""
     found: list[str] = []
     for ticket, events in ledger.by_ticket.items():
-        analyzed = events.get("TicketAnalyzed", [])
-        if len(analyzed) > 1:
-            found.append(f"{ticket}: TicketAnalyzed x{len(analyzed)}")
+        for detail_type in ONCE_PER_TICKET:
+            seen = events.get(detail_type, [])
+            if len(seen) > 1:
+                found.append(f"{ticket}: {detail_type} x{len(seen)}")
         crm = Counter(str(e.detail.get("about_event_id") or ticket) for e in events.get("CrmRecordUpdated", []))
         found.extend(f"{ticket}: CrmRecordUpdated about {about} x{n}" for about, n in crm.items() if n > 1)
         sent = Counter(
@@ -202,10 +260,16 @@ def duplicates(ledger: Ledger) -> list[str]:
 
 
 def _gap_ms(later: BusEvent | None, earlier: Iterable[BusEvent | None]) -> float | None:
-    times = [e.occurred_at for e in earlier if e is not None and e.occurred_at is not None]
-    if later is None or later.occurred_at is None or not times:
+    times = [e.at for e in earlier if e is not None and e.at is not None]
+    if later is None or later.at is None or not times:
         return None
-    return (later.occurred_at - max(times)).total_seconds() * 1000.0
+    return (later.at - max(times)).total_seconds() * 1000.0
+
+
+def _about(events: dict[str, list[BusEvent]], detail_type: str, about: BusEvent | None) -> BusEvent | None:
+    if about is None:
+        return None
+    return next((e for e in events.get(detail_type, []) if e.detail.get("about_event_id") == about.event_id), None)
 
 
 def stage_latency_ms(ledger: Ledger) -> dict[str, dict[str, float]]:
@@ -219,18 +283,24 @@ def stage_latency_ms(ledger: Ledger) -> dict[str, dict[str, float]]:
 
         submitted, accepted = first("TicketSubmitted"), first("TicketAccepted")
         classified, sentiment, analyzed = first("TicketClassified"), first("SentimentAnalyzed"), first("TicketAnalyzed")
-        notified = events.get("NotificationSent", [])
+        trigger = analyzed or first("TicketRejected")
+        requested = first("EscalationRequested")
         gaps = {
             "intake": _gap_ms(accepted or first("TicketRejected"), [submitted]),
             "classify": _gap_ms(classified, [accepted]),
             "sentiment": _gap_ms(sentiment, [accepted]),
             "record": _gap_ms(analyzed, [classified, sentiment]),
-            "crm": _gap_ms(first("CrmRecordUpdated"), [analyzed]),
-            "notify": _gap_ms(notified[0] if notified else None, [analyzed or first("TicketRejected")]),
+            "crm": _gap_ms(_about(events, "CrmRecordUpdated", analyzed), [analyzed]),
+            "notify": _gap_ms(_about(events, "NotificationSent", trigger), [trigger]),
+            "draft": _gap_ms(ledger.reply_draft(ticket), [analyzed]),
+            "escalation_requested": _gap_ms(requested, [analyzed]),
+            "escalation_draft": _gap_ms(ledger.escalation_draft(ticket), [requested]),
+            # Includes the wait for the (run's) decision, or the timeouts.
+            "escalation_resolved": _gap_ms(first("EscalationResolved"), [requested]),
         }
-        last = [e for seen in events.values() for e in seen if e.occurred_at is not None]
+        last = [e for seen in events.values() for e in seen if e.at is not None]
         if last and submitted is not None:
-            gaps["end_to_end"] = _gap_ms(max(last, key=lambda e: e.occurred_at or datetime.min), [submitted])
+            gaps["end_to_end"] = _gap_ms(max(last, key=lambda e: e.at or datetime.min), [submitted])
         for stage, gap in gaps.items():
             if gap is not None:
                 samples[stage].append(max(gap, 0.0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from supportflow.local.observe import ReceivedMessage, peek_messages, take_messages
@@ -44,11 +45,11 @@ class Observer:
                 stack.clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn(stack, self.sns_url))
         self.dead_letter_queues = dead_letter_queues(stack)
 
-    def bus_events(self) -> Iterator[dict[str, Any]]:
-        """Events that crossed the bus since the last call."""
+    def bus_events(self) -> Iterator[tuple[dict[str, Any], datetime | None]]:
+        """Events that crossed the bus since the last call, each with when the bus delivered it."""
         for message in take_messages(self.stack.clients.sqs, self.tap_url, _any, expected=1000, timeout=0):
             if isinstance(message.json, dict):
-                yield message.json
+                yield message.json, delivered_at(message)
 
     def notifications(self) -> Iterator[Notification]:
         """SNS messages published since the last call."""
@@ -79,6 +80,21 @@ class Observer:
 
 def _any(_message: ReceivedMessage) -> bool:
     return True
+
+
+def delivered_at(message: ReceivedMessage) -> datetime | None:
+    """When the bus delivered the event to the tap: the message's SentTimestamp (ms), else the event's ``time``.
+
+    EventBridge's ``time`` has whole seconds only, too coarse for a stage of a few milliseconds.
+    """
+    sent = message.attributes.get("SentTimestamp")
+    if sent and sent.isdigit():
+        return datetime.fromtimestamp(int(sent) / 1000.0, tz=UTC)
+    body = message.json if isinstance(message.json, dict) else {}
+    try:
+        return datetime.fromisoformat(str(body["time"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
 
 
 def queue_arn(stack: EmulatedStack, url: str) -> str:

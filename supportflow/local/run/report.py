@@ -5,10 +5,35 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from supportflow.local.run.ledger import duplicates, outcome, stage_latency_ms, tally, usage
+from supportflow.local.run.costs import cost_report
+from supportflow.local.run.ledger import Ledger, duplicates, outcome, stage_latency_ms, tally, usage
 from supportflow.local.run.runner import RunResult
 
 _END_OF = {"accepted": "completed", "rejected": "rejected"}
+ESCALATION_ENDS = ("approved", "rejected", "timed_out", "failed")
+
+
+def drafts(ledger: Ledger) -> dict[str, int]:
+    """Tickets with a reply drafted to send, how many of those were grounded, and drafts for approval."""
+    replies = [d for d in (ledger.reply_draft(t) for t in ledger.by_ticket) if d is not None]
+    for_approval = [d for d in (ledger.escalation_draft(t) for t in ledger.by_ticket) if d is not None]
+    return {
+        "drafted": len(replies),
+        "grounded": sum(1 for d in replies if d.detail.get("grounded")),
+        "drafted_for_escalation": len(for_approval),
+        "grounded_for_escalation": sum(1 for d in for_approval if d.detail.get("grounded")),
+    }
+
+
+def escalation_counts(ledger: Ledger) -> dict[str, int]:
+    """Escalations requested, and how each ended (approved, with edits, rejected, timed out, failed)."""
+    resolved = [e for e in (ledger.first(t, "EscalationResolved") for t in ledger.by_ticket) if e is not None]
+    ends = Counter(str(e.detail.get("decision")) for e in resolved)
+    counts = {"requested": sum(1 for t in ledger.by_ticket if ledger.first(t, "EscalationRequested") is not None)}
+    counts.update({end: ends.get(end, 0) for end in ESCALATION_ENDS})
+    counts["approved_with_edits"] = sum(1 for e in resolved if e.detail.get("edited"))
+    counts["supervisor_asked"] = sum(1 for e in resolved if e.detail.get("supervisor_escalated"))
+    return counts
 
 
 def summarise(result: RunResult) -> dict[str, Any]:
@@ -40,8 +65,11 @@ def summarise(result: RunResult) -> dict[str, Any]:
     )
     crm_updates = [t for t in ledger.by_ticket if ledger.first(t, "CrmRecordUpdated") is not None]
     dead_tickets = sorted(ledger.dead_tickets)
+    accepted = sum(1 for t in result.tickets if ledger.first(t.ticket_id, "TicketAccepted") is not None)
+    drafted = drafts(ledger)
     return {
         "submitted": len(result.tickets),
+        # Reached the end of its path: drafted (and merged, notified), or escalated and resolved.
         "completed": sum(1 for o in outcomes.values() if o == "completed"),
         "rejected": sum(1 for o in outcomes.values() if o == "rejected"),
         "dlq": len(dead_tickets) + len(ledger.poison_dead),
@@ -60,6 +88,16 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "stage_latency_ms": stage_latency_ms(ledger),
         "tokens": tokens,
         "cost_usd": cost,
+        "drafted": drafted["drafted"],
+        "grounded": drafted["grounded"],
+        "drafts_for_escalation": {
+            "drafted": drafted["drafted_for_escalation"],
+            "grounded": drafted["grounded_for_escalation"],
+        },
+        "escalations": escalation_counts(ledger),
+        "approver": result.approver.as_dict() if result.approver else None,
+        # Per accepted ticket: a rejected one never reaches a model.
+        **cost_report(ledger, accepted),
         "intents": tally(ledger, "TicketClassified", "intent"),
         "sentiments": tally(ledger, "SentimentAnalyzed", "label"),
         "priorities": tally(ledger, "TicketAccepted", "priority"),
@@ -96,6 +134,7 @@ def render(summary: dict[str, Any], result: RunResult) -> str:
                 "sentiment": str(sentiment.detail.get("label")) if sentiment else "-",
                 "escalate": ("yes" if analyzed.detail.get("needs_escalation") else "no") if analyzed else "-",
                 "crm": "yes" if first(tid, "CrmRecordUpdated") else "-",
+                "end": _path_end(ledger, tid),
                 "notified": ",".join(
                     sorted({str(n.detail.get("audience")) for n in ledger.by_ticket[tid].get("NotificationSent", [])})
                 )
@@ -115,7 +154,14 @@ def render(summary: dict[str, Any], result: RunResult) -> str:
     lines.append(
         "latency ms (p50/p95): " + "  ".join(f"{stage} {v['p50']:.0f}/{v['p95']:.0f}" for stage, v in latency.items())
     )
-    lines.append(f"tokens {summary['tokens']}  cost ${summary['cost_usd']:.4f}")
+    lines.append(
+        f"tokens {summary['tokens']}  cost ${summary['cost_usd']:.4f}  per ticket ${summary['cost_per_ticket_usd']:.5f}"
+        f"  per 1,000 tickets ${summary['cost_per_1000_tickets_usd']:.2f}  ("
+        + ", ".join(f"{k} ${v['per_1000_tickets_usd']:.2f}" for k, v in summary["cost_by_stage"].items())
+        + ")"
+    )
+    lines.append(f"drafted {summary['drafted']} (grounded {summary['grounded']})")
+    lines.append("escalations: " + ", ".join(f"{k} {v}" for k, v in summary["escalations"].items()))
     for name in ("intents", "sentiments", "notifications", "crm_records", "worker_restarts", "dlq_by_queue"):
         if summary[name]:
             lines.append(f"{name}: " + ", ".join(f"{k} {v}" for k, v in summary[name].items()))
@@ -131,6 +177,16 @@ def render(summary: dict[str, Any], result: RunResult) -> str:
     for item in summary["unexpected_outcomes"]:
         lines.append(f"UNEXPECTED {item}")
     return "\n".join(lines)
+
+
+def _path_end(ledger: Ledger, ticket: str) -> str:
+    resolved = ledger.first(ticket, "EscalationResolved")
+    if resolved is not None:
+        return f"esc:{resolved.detail.get('decision')}" + ("+edit" if resolved.detail.get("edited") else "")
+    draft = ledger.reply_draft(ticket)
+    if draft is not None:
+        return "drafted" if draft.detail.get("grounded") else "drafted:ungrounded"
+    return "esc:waiting" if ledger.first(ticket, "EscalationRequested") else "-"
 
 
 def _table(rows: list[dict[str, str]]) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from supportflow.local.run.approver import ApproveMode, Approver
 from supportflow.local.run.chaos import POISON_MARKER, Chaos, ChaosStats
 from supportflow.local.run.ledger import STAGE_WORKERS, Ledger, Route, outcome, ticket_end
 from supportflow.local.run.observer import Observer
@@ -22,6 +23,7 @@ from supportflow.local.stack import PROJECT_ROOT, EmulatedStack
 
 POLL_SECONDS = 0.3
 DLQ_POLL_SECONDS = 2.0
+APPROVER_POLL_SECONDS = 0.5
 SETTLE_SECONDS = 2.0  # after the last end, keep watching for late duplicates
 DEFAULT_ROUTES_FILE = PROJECT_ROOT / "workers" / "notify" / "routes.json"
 PUT_EVENTS_BATCH = 10
@@ -40,6 +42,7 @@ class RunResult:
     chaos: ChaosStats | None = None
     dead_letters: dict[str, int] = field(default_factory=dict)  # DLQ logical id -> messages of this run
     seconds: float = 0.0
+    approver: Approver | None = None
 
     def unfinished(self) -> list[str]:
         """Tickets that never reached an end."""
@@ -87,9 +90,10 @@ def run_tickets(
     timeout: float = 90.0,
     chaos: bool = False,
     seed: int = 7,
+    approve: ApproveMode = "auto",
     progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
-    """Submit every ticket, wait until each has an end (or ``timeout``), return what was seen."""
+    """Submit every ticket, wait until each has an end (or ``timeout``), deciding escalations per ``approve``."""
     deployed = deployed_stages(stack)
     result = RunResult(
         tickets=list(tickets),
@@ -99,6 +103,8 @@ def run_tickets(
     )
     routes = notification_routes(stack) if "notify" in deployed else []
     observer = Observer(stack)
+    if "escalation" in deployed:
+        result.approver = Approver.for_stack(stack, approve, (t.ticket_id for t in tickets))
     restarts_before = dict(stack.supervisor.restarts)
     injector = None
     if chaos:
@@ -155,13 +161,16 @@ def _watch(
 ) -> None:
     started = time.monotonic()
     deployed = set(result.deployed)
-    next_dlq_poll = 0.0
+    next_dlq_poll = next_decision = 0.0
     settle_until: float | None = None
     while time.monotonic() < deadline:
         _observe(observer, result.ledger)
         if time.monotonic() >= next_dlq_poll:
             _observe_dead_letters(observer, result)
             next_dlq_poll = time.monotonic() + DLQ_POLL_SECONDS
+        if result.approver is not None and time.monotonic() >= next_decision:
+            result.approver.poll()
+            next_decision = time.monotonic() + APPROVER_POLL_SECONDS
         for ticket in result.tickets:
             tid = ticket.ticket_id
             end = None if tid in result.finished else ticket_end(result.ledger, tid, deployed, routes)
@@ -181,11 +190,11 @@ def _watch(
 
 
 def _observe(observer: Observer, ledger: Ledger) -> None:
-    for event in observer.bus_events():
+    for event, delivered_at in observer.bus_events():
         carried = event.get("detail")
         if isinstance(carried, dict):
             event_id = str(carried.get("event_id") or event.get("id"))
-            ledger.add_event(str(event.get("detail-type")), event_id, carried)
+            ledger.add_event(str(event.get("detail-type")), event_id, carried, delivered_at)
     for note in observer.notifications():
         inner = note.payload.get("detail")
         detail: dict[str, Any] = inner if isinstance(inner, dict) else note.payload
