@@ -8,6 +8,7 @@ is a new module here that registers its creators with ``@creates`` and is import
 
 from supportflow.local.resources import (  # noqa: F401 - imported to register their creators
     apigateway,
+    apigatewayv2,
     cloudwatch,
     dynamodb,
     events,

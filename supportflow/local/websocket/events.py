@@ -99,6 +99,20 @@ def select_route(body: str | bytes, expression: str, routes: frozenset[str]) -> 
     return value if isinstance(value, str) and value in routes else "$default"
 
 
+def has_identity(request: Request, sources: tuple[str, ...]) -> bool:
+    """Whether the handshake carries every identity source (``route.request.header.X`` / ``.querystring.X``)."""
+    _, _, query = request.path.partition("?")
+    parameters = {name for name, _, _ in (pair.partition("=") for pair in query.split("&") if pair)}
+    for source in sources:
+        header = source.removeprefix("route.request.header.")
+        if header != source and request.headers.get(header) is None:
+            return False
+        parameter = source.removeprefix("route.request.querystring.")
+        if parameter != source and parameter not in parameters:
+            return False
+    return True
+
+
 def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
     """Whether an authorizer's policy allows ``execute-api:Invoke`` on the $connect ARN (an explicit Deny wins)."""
     allowed = False

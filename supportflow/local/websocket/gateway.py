@@ -37,6 +37,8 @@ class WebSocketApiSpec:
     stage: str
     routes: frozenset[str]
     route_selection_expression: str = "$request.body.action"
+    # The authorizer's identity sources: when one is missing API Gateway answers 401 without calling it.
+    identity_sources: tuple[str, ...] = ()
     region: str = "us-east-1"
     account_id: str = "000000000000"
 
@@ -208,7 +210,8 @@ class WebSocketGateway:
             authorizer=None,
         )
         if self.authorizer is not None:
-            refused = self._authorize(connection, request)
+            refused = None if events.has_identity(request, self.spec.identity_sources) else (401, "Unauthorized\n")
+            refused = refused or self._authorize(connection, request)
             if refused is not None:
                 return socket.respond(*refused)
         context = self._context(connection, "$connect", "CONNECT")

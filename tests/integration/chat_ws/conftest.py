@@ -115,7 +115,11 @@ def chat_api(offline_bedrock: OfflineBedrock, monkeypatch: pytest.MonkeyPatch) -
     runtime.meta.events.register("before-sign.bedrock-runtime.*", fault)
     budget = TokenBudget(InMemoryBudgetStore())
     spec = WebSocketApiSpec(
-        name="ChatWebSocketApi", api_id="localws", stage="test", routes=frozenset({"chat.send_message"})
+        name="ChatWebSocketApi",
+        api_id="localws",
+        stage="test",
+        routes=frozenset({"chat.send_message"}),
+        identity_sources=("route.request.header.x-api-key",),
     )
     tenants = InMemoryTenantDirectory()
     for api_key, tenant_id in TENANTS.items():

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from supportflow.bedrock_offline.server import OfflineBedrock
 from tests.integration.chat_ws.conftest import LIMITS, ChatApi, receive_turn, send_message
@@ -73,6 +74,13 @@ def test_an_unknown_api_key_is_refused_with_401(chat_api: ChatApi) -> None:
     # When a client connects with a key no tenant owns, Then API Gateway answers 401
     with pytest.raises(InvalidStatus) as refused:
         chat_api.connect("key-nobody")
+    assert refused.value.response.status_code == 401
+
+
+def test_a_connect_without_the_key_header_is_refused_before_the_authorizer(chat_api: ChatApi) -> None:
+    # When a client connects with no x-api-key header, Then API Gateway answers 401 (the identity source is missing)
+    with pytest.raises(InvalidStatus) as refused:
+        connect(chat_api.gateway.url, open_timeout=10)
     assert refused.value.response.status_code == 401
 
 

@@ -225,3 +225,42 @@ def _usage_plan(stack: EmulatedStack, logical_id: str, physical_id: str, props: 
 def _usage_plan_key(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     plan_id = stack.physical_id(props["UsagePlanId"]["Ref"])
     assert stack.client("apigateway").get_usage_plan_key(usagePlanId=plan_id, keyId=physical_id)["id"] == physical_id
+
+
+def _v2_api_id(stack: EmulatedStack, props: dict[str, Any]) -> str:
+    return stack.physical_id(props["ApiId"]["Ref"])
+
+
+@verifies("AWS::ApiGatewayV2::Api")
+def _v2_api(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    api = stack.client("apigatewayv2").get_api(ApiId=physical_id)
+    assert api["ProtocolType"] == props["ProtocolType"]
+    assert api.get("RouteSelectionExpression") == props.get("RouteSelectionExpression")
+
+
+@verifies("AWS::ApiGatewayV2::Integration")
+def _v2_integration(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    integration = stack.client("apigatewayv2").get_integration(
+        ApiId=_v2_api_id(stack, props), IntegrationId=physical_id
+    )
+    assert integration["IntegrationType"] == props["IntegrationType"]
+
+
+@verifies("AWS::ApiGatewayV2::Authorizer")
+def _v2_authorizer(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    authorizer = stack.client("apigatewayv2").get_authorizer(ApiId=_v2_api_id(stack, props), AuthorizerId=physical_id)
+    assert authorizer["AuthorizerType"] == props["AuthorizerType"]
+
+
+@verifies("AWS::ApiGatewayV2::Route")
+def _v2_route(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    route = stack.client("apigatewayv2").get_route(ApiId=_v2_api_id(stack, props), RouteId=physical_id)
+    assert route["RouteKey"] == props["RouteKey"]
+    if "AuthorizerId" in props:
+        assert route["AuthorizerId"] == stack.physical_id(props["AuthorizerId"]["Ref"])
+
+
+@verifies("AWS::ApiGatewayV2::Stage")
+def _v2_stage(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
+    stage = stack.client("apigatewayv2").get_stage(ApiId=_v2_api_id(stack, props), StageName=physical_id)
+    assert stage["StageName"] == physical_id
