@@ -41,6 +41,7 @@ def test_an_approved_draft_is_resolved_with_the_drafted_reply(
     assert resolved["reply"]
     assert resolved["decided_by"] == "agent-7"
     assert resolved["supervisor_escalated"] is False
+    assert resolved["customer_id"] == ticket["customer_id"]
     assert harness.status(execution) == "SUCCEEDED"
     # And the agents saw the request without any task token
     assert request["stage"] == "agent"
@@ -62,7 +63,8 @@ def test_an_approval_with_edits_sends_the_edited_reply(harness: EscalationHarnes
 
 
 def test_a_rejection_resolves_with_no_reply(harness: EscalationHarness, ticket: dict[str, Any]) -> None:
-    # Given an escalated ticket waiting for the agents
+    # Given an escalated ticket (of no known customer: customer_id is optional) waiting for the agents
+    del ticket["customer_id"]
     execution, _ = _awaiting_agents(harness, ticket)
     # When an agent rejects the draft
     sent = harness.escalations.decide(ticket["ticket_id"], "reject", decided_by="agent-3", comment="wrong policy")
@@ -70,6 +72,7 @@ def test_a_rejection_resolves_with_no_reply(harness: EscalationHarness, ticket: 
     assert sent is Sent.SENT
     [resolved] = harness.events(ticket["ticket_id"], "EscalationResolved")
     assert (resolved["decision"], resolved["reply"], resolved["comment"]) == ("rejected", None, "wrong policy")
+    assert resolved["customer_id"] is None
     assert harness.status(execution) == "SUCCEEDED"
 
 
