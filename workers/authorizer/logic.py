@@ -67,19 +67,33 @@ class Authorizer:
         self._audience = audience
 
     def resolve(self, credentials: Credentials) -> Tenant:
-        """The enabled tenant the credentials name; a bearer token wins over a key; else ``Unauthorized``."""
-        tenant: Tenant | None = None
-        if credentials.bearer_token and self._jwt_secret is not None:
-            try:
-                claims = verify_token(credentials.bearer_token, self._jwt_secret(), audience=self._audience)
-            except InvalidToken as error:
-                logger.info("token refused", extra={"why": str(error)})
-                raise Unauthorized from error
-            tenant_id = claims.get("tenant_id")
-            tenant = self._tenants.by_id(tenant_id) if isinstance(tenant_id, str) else None
-        elif credentials.api_key:
-            tenant = self._tenants.by_api_key(credentials.api_key)
+        """The enabled tenant the credentials name, else ``Unauthorized``.
+
+        With both a key and a bearer token they must name the same tenant: API Gateway caches the answer
+        per key, so a token naming another tenant would otherwise lend that tenant to the key's later calls.
+        """
+        by_key = self._tenants.by_api_key(credentials.api_key) if credentials.api_key else None
+        tenant = by_key
+        if credentials.bearer_token:
+            by_token = self._token_tenant(credentials.bearer_token)
+            if credentials.api_key and (by_key is None or by_token.tenant_id != by_key.tenant_id):
+                raise Unauthorized
+            tenant = by_token
         if tenant is None or not tenant.enabled:
+            raise Unauthorized
+        return tenant
+
+    def _token_tenant(self, token: str) -> Tenant:
+        if self._jwt_secret is None:
+            raise Unauthorized
+        try:
+            claims = verify_token(token, self._jwt_secret(), audience=self._audience)
+        except InvalidToken as error:
+            logger.info("token refused", extra={"why": str(error)})
+            raise Unauthorized from error
+        tenant_id = claims.get("tenant_id")
+        tenant = self._tenants.by_id(tenant_id) if isinstance(tenant_id, str) else None
+        if tenant is None:
             raise Unauthorized
         return tenant
 

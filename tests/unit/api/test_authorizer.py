@@ -109,3 +109,15 @@ def test_a_token_with_another_algorithm_is_refused() -> None:
     # When verified, Then refused whatever its signature
     with pytest.raises(InvalidToken):
         verify_token(f"{header}.{token.split('.')[1]}.", SECRET)
+
+
+def test_a_key_and_a_token_naming_different_tenants_are_unauthorized(authorizer: Authorizer) -> None:
+    # Given acme's key with a valid token for globex (the gateway caches answers per key)
+    token = sign_token({"tenant_id": "globex", "aud": "supportflow", "exp": int(time.time()) + 60}, SECRET)
+    headers = {"x-api-key": "acme-key", "authorization": f"Bearer {token}"}
+    # When authorized, Then refused, so the key's cached answer can never name globex
+    with pytest.raises(Unauthorized):
+        handler.lambda_handler(_event(headers), FakeLambdaContext())
+    # And the same token with globex's own key is allowed
+    headers["x-api-key"] = "globex-key"
+    assert handler.lambda_handler(_event(headers), FakeLambdaContext())["principalId"] == "globex"
