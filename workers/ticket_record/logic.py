@@ -77,6 +77,7 @@ _RESOLVED: dict[str, Status] = {
     "approved": "escalation_approved",
     "rejected": "escalation_rejected",
     "timed_out": "escalation_timed_out",
+    "failed": "escalation_failed",
 }
 
 

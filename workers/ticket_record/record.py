@@ -19,6 +19,7 @@ Status = Literal[
     "escalation_approved",
     "escalation_rejected",
     "escalation_timed_out",
+    "escalation_failed",
 ]
 
 
@@ -126,7 +127,7 @@ class EscalationRequest(Fact):
 class EscalationResolution(Fact):
     """A human (or the timeout) decided."""
 
-    decision: Literal["approved", "rejected", "timed_out"]
+    decision: Literal["approved", "rejected", "timed_out", "failed"]
     decided_by: str | None = None
     comment: str | None = None
 
