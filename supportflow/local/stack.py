@@ -43,6 +43,12 @@ from supportflow.local.resources import (
 from supportflow.local.supervisor import RestartPolicy, Supervisor, WorkerError, WorkerProcess
 from supportflow.local.targets import Target, check_localstack, resolve_target
 from supportflow.local.template import Template, load_template
+from supportflow.local.websocket.served import (
+    WebSocketApiServer,
+    localise_websocket_urls,
+    start_websocket_servers,
+    stop_websocket_servers,
+)
 from supportflow.local.worker_factory import PROJECT_ROOT, WorkerFactory
 
 logger = logging.getLogger("supportflow.local")
@@ -95,6 +101,8 @@ class EmulatedStack:
         self.supervisor = Supervisor(restart_policy)
         # Every API Gateway REST API of the template, served on 127.0.0.1 (``apis[id].url``).
         self.apis: dict[str, RestApiServer] = {}
+        # Every WebSocket API (AWS::ApiGatewayV2::Api, WEBSOCKET), served on 127.0.0.1 (``websockets[id].url``).
+        self.websockets: dict[str, WebSocketApiServer] = {}
         self.boot_seconds = 0.0
         self._factory = WorkerFactory(
             endpoint_url=self.endpoint_url,
@@ -188,6 +196,15 @@ class EmulatedStack:
             # Workers and outputs see each served API at its 127.0.0.1 URL instead of execute-api's.
             stack.functions = localise_functions(stack.functions, stack.apis)
             stack.outputs = {name: localise_urls(value, stack.apis) for name, value in stack.outputs.items()}
+            stack.websockets = start_websocket_servers(
+                stack.resources,
+                stack.functions,
+                stack.clients.client("apigatewayv2"),
+                stack.worker_environment,
+                work_dir=stack._work_dir,
+                log_dir=log_dir,
+            )
+            stack.outputs = {k: localise_websocket_urls(v, stack.websockets) for k, v in stack.outputs.items()}
             stack._start_workers(workers)
         except BaseException:
             if bedrock_boot is not None and stack.bedrock is None:
@@ -221,6 +238,7 @@ class EmulatedStack:
             return
         self._stopped = True
         stop_rest_api_servers(self.apis.values())
+        stop_websocket_servers(self.websockets.values())
         self.supervisor.shutdown()
         for forwarder in self._forwarders:
             forwarder.stop()
