@@ -370,6 +370,8 @@ def describe(stack: EmulatedStack) -> str:
     ]
     for logical_id, api in stack.apis.items():
         lines.append(f"  rest api        {api.url}   ({logical_id}; send x-api-key)")
+    for logical_id, websocket in stack.websockets.items():
+        lines.append(f"  websocket api   {websocket.url}   ({logical_id}; send x-api-key; supportflow chat --url)")
     by_type: dict[str, list[str]] = {}
     for info in stack.resources.values():
         if info.status in ("created", "bridged") and info.type in _SHOWN_TYPES:
