@@ -52,6 +52,7 @@ _ERRORS = {
     415: "The body is not JSON.",
     422: "The request failed validation.",
     429: "The tenant's token budget is spent.",
+    501: "Document uploads are not configured in this deployment.",
     503: "The model could not answer; nothing was charged.",
 }
 
@@ -160,9 +161,9 @@ def get_ticket(ticket_id: TicketId) -> Response[TicketOut]:
     return _answer(get_service().get_ticket(who, ticket_id), who.remaining)
 
 
-@app.post("/feedback", responses=_responses(202, "Received for analysis.", FeedbackAcceptedOut, ()))
+@app.post("/feedback", responses=_responses(202, "Received, or awaiting its upload.", FeedbackAcceptedOut, (501,)))
 def submit_feedback(body: FeedbackIn) -> Response[FeedbackAcceptedOut]:
-    """Submit inline feedback text."""
+    """Submit feedback: inline text, or a document to PUT to the presigned URL the answer gives."""
     who = caller()
     return _answer(get_service().submit_feedback(who, body), who.remaining, 202)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from aws_lambda_powertools import Logger
 
@@ -23,12 +25,15 @@ from workers.api.models import (
     TurnOut,
     UsageOut,
 )
-from workers.api.ports import ChatModel, QueryQueue, QueryStore, SessionStore, TicketReader
+from workers.api.ports import ChatModel, QueryQueue, QueryStore, SessionStore, TicketReader, UploadSigner
 from workers.shared.budgets import BudgetExhausted, BudgetLimits, Remaining, TokenBudget
 from workers.shared.publisher import EventPublisher
 
 logger = Logger(child=True)
 
+# Uploads land where the feedback pipeline's rule watches (FeedbackUploadedRule: feedback/ in FeedbackBucket).
+FEEDBACK_PREFIX = "feedback/"
+_EXTENSION = re.compile(r"^\.[a-z0-9]{1,8}$")
 # Minutes until a first answer is expected, by priority.
 RESPONSE_MINUTES = {"critical": 60, "high": 240, "normal": 1440, "low": 4320}
 CHAT_SYSTEM_PROMPT = (
@@ -68,6 +73,13 @@ class ModelUnavailable(ApiError):
     code = "model_unavailable"
 
 
+class UploadsUnavailable(ApiError):
+    """This deployment has no feedback bucket wired to the API."""
+
+    status = 501
+    code = "uploads_unavailable"
+
+
 @dataclass(frozen=True)
 class Caller:
     """The tenant the authorizer resolved, its limits and what remained when it was authorized."""
@@ -93,6 +105,7 @@ class ApiService:
     queue: QueryQueue
     model: ChatModel
     budget: TokenBudget
+    uploads: UploadSigner | None = None
     chat_max_input_tokens: int = 8_000
     chat_max_output_tokens: int = 1_024
 
@@ -127,8 +140,26 @@ class ApiService:
         return ticket
 
     def submit_feedback(self, caller: Caller, feedback: FeedbackIn) -> FeedbackAcceptedOut:
-        """Publish FeedbackReceived with the inline text."""
+        """Inline text: publish FeedbackReceived. A document: a presigned PUT under the bucket's feedback/ prefix."""
         feedback_id = new_id("fb")
+        if feedback.document is not None:
+            if self.uploads is None:
+                raise UploadsUnavailable("document uploads are not configured; send text")
+            suffix = PurePosixPath(feedback.document.filename).suffix.lower()
+            extension = suffix if _EXTENSION.match(suffix) else ""
+            metadata = {"feedback-id": feedback_id, "tenant-id": caller.tenant_id}
+            if feedback.customer_id:
+                metadata["customer-id"] = feedback.customer_id
+            url, headers, expires = self.uploads.presign_put(
+                f"{FEEDBACK_PREFIX}{feedback_id}{extension}", feedback.document.content_type, metadata
+            )
+            return FeedbackAcceptedOut(
+                feedback_id=feedback_id,
+                status="awaiting_upload",
+                upload_url=url,
+                upload_headers=headers,
+                expires_in_seconds=expires,
+            )
         self.publisher.publish(
             [
                 FeedbackReceived(

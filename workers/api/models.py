@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ApiPriority = Literal["critical", "high", "normal", "low"]
 Tier = Literal["free", "standard", "premium", "enterprise"]
@@ -78,19 +78,37 @@ class TicketOut(_Out):
     updated_at: str | None = None
 
 
-class FeedbackIn(_In):
-    """Feedback: inline text (documents: see the README; no upload bucket in this template yet)."""
+class DocumentIn(_In):
+    """A document the caller will upload (PDF, text, image…): its name and media type."""
 
-    text: str = Field(min_length=1, max_length=20_000)
+    filename: str = Field(min_length=1, max_length=200, pattern=r"^[^/\\]+$")
+    content_type: str = Field(min_length=3, max_length=100, pattern=r"^[a-z]+/[a-z0-9.+-]+$")
+
+
+class FeedbackIn(_In):
+    """Feedback: inline ``text``, or a ``document`` to upload to the presigned URL the answer gives."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    document: DocumentIn | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
     customer_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=_ID)
 
+    @model_validator(mode="after")
+    def _text_or_document(self) -> Self:
+        if (self.text is None) == (self.document is None):
+            msg = "give exactly one of text and document"
+            raise ValueError(msg)
+        return self
+
 
 class FeedbackAcceptedOut(_Out):
-    """Feedback taken in for analysis."""
+    """Feedback taken in; for a document, where to PUT it (with these headers) before the URL expires."""
 
     feedback_id: str
-    status: Literal["received"] = "received"
+    status: Literal["received", "awaiting_upload"] = "received"
+    upload_url: str | None = None
+    upload_headers: dict[str, str] = Field(default_factory=dict)
+    expires_in_seconds: int | None = None
 
 
 class ChatIn(_In):

@@ -65,3 +65,10 @@ class ChatModel(Protocol):
 
     def estimate(self, system: str, turns: Sequence[TurnOut], max_output_tokens: int) -> int:
         """Tokens to reserve before the call: the input estimate plus the output ceiling."""
+
+
+class UploadSigner(Protocol):
+    """Presigned uploads into the feedback bucket."""
+
+    def presign_put(self, key: str, content_type: str, metadata: dict[str, str]) -> tuple[str, dict[str, str], int]:
+        """A URL to PUT ``key`` to, the headers the PUT must carry, and seconds until it expires."""

@@ -16,6 +16,7 @@ from workers.shared.aws import build_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
 _DESERIALIZER = TypeDeserializer()
@@ -198,3 +199,22 @@ class SqsQueryQueue:
             if response.get("Failed"):
                 msg = f"{len(response['Failed'])} queries were not queued"
                 raise RuntimeError(msg)
+
+
+class S3UploadSigner:
+    """Presigned PUTs into one bucket; the signed headers (type, metadata) must be sent as given."""
+
+    def __init__(self, bucket: str, expires_in_seconds: int = 900, client: S3Client | None = None) -> None:
+        self._bucket = bucket
+        self._expires = expires_in_seconds
+        self._client: S3Client = client or build_client("s3")
+
+    def presign_put(self, key: str, content_type: str, metadata: dict[str, str]) -> tuple[str, dict[str, str], int]:
+        """A presigned PutObject URL and the headers it was signed with."""
+        url = self._client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type, "Metadata": metadata},
+            ExpiresIn=self._expires,
+        )
+        headers = {"Content-Type": content_type, **{f"x-amz-meta-{k}": v for k, v in metadata.items()}}
+        return url, headers, self._expires

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 
 from supportflow.local.stack import EmulatedStack
 from tests.integration.api.conftest import PublicApi
@@ -148,3 +149,19 @@ def test_two_concurrent_chats_near_the_limit_cannot_both_spend(public_api: Publi
         DynamoDBBudgetStore(api_stack.outputs["BudgetsTableName"], client=api_stack.client("dynamodb"))
     )
     assert budget.remaining("tight", BudgetLimits(daily=1_100, monthly=100_000)).daily >= 0
+
+
+def test_a_feedback_document_is_uploaded_to_its_presigned_url(public_api: PublicApi, api_stack: EmulatedStack) -> None:
+    # When acme announces a text document
+    body = {"document": {"filename": "notes.txt", "content_type": "text/plain"}, "customer_id": "c-9"}
+    accepted = public_api.call("POST", "/feedback", json=body)
+    assert accepted.status_code == 202, accepted.text
+    answer = accepted.json()
+    # And PUTs it to the presigned URL with the headers given
+    put = requests.put(answer["upload_url"], data=b"Great service.", headers=answer["upload_headers"], timeout=30)
+    assert put.status_code == 200, put.text
+    # Then the object sits under feedback/ in the feedback bucket with the ids the pipeline reads
+    head = api_stack.client("s3").head_object(
+        Bucket=api_stack.outputs["FeedbackBucketName"], Key=f"feedback/{answer['feedback_id']}.txt"
+    )
+    assert head["Metadata"] == {"feedback-id": answer["feedback_id"], "tenant-id": "acme", "customer-id": "c-9"}

@@ -33,6 +33,7 @@ class FakeWorld:
     queued: list[dict[str, Any]] = field(default_factory=list)
     prompts: list[tuple[str, list[TurnOut], int]] = field(default_factory=list)
     fail_model: bool = False
+    presigned: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def publish(self, events: Sequence[Event]) -> None:
         self.events.extend(events)
@@ -65,6 +66,10 @@ class FakeWorld:
     def estimate(self, system: str, turns: Sequence[TurnOut], max_output_tokens: int) -> int:
         return 100 + max_output_tokens
 
+    def presign_put(self, key: str, content_type: str, metadata: dict[str, str]) -> tuple[str, dict[str, str], int]:
+        self.presigned.append((key, metadata))
+        return f"https://bucket.example/{key}?signed", {"Content-Type": content_type}, 900
+
 
 class FakeQueries:
     """The query store port over the world's dict."""
@@ -84,7 +89,12 @@ def world() -> Iterator[FakeWorld]:
     """A service over fakes, installed for the resolver."""
     fake = FakeWorld()
     budget = TokenBudget(InMemoryBudgetStore())
-    set_service(ApiService(fake, fake, fake, FakeQueries(fake), fake, fake, budget, 8_000, 1_000))
+    set_service(
+        ApiService(
+            fake, fake, fake, FakeQueries(fake), fake, fake, budget,
+            uploads=fake, chat_max_input_tokens=8_000, chat_max_output_tokens=1_000,
+        )
+    )  # fmt: skip
     yield fake
     set_service(None)
 
@@ -205,6 +215,26 @@ def test_feedback_is_published_with_its_text(world: FakeWorld) -> None:
     response = call("POST", "/feedback", {"text": "Fast and kind support", "rating": 5})
     assert response["statusCode"] == 202
     assert world.events[0].text == "Fast and kind support"  # type: ignore[attr-defined]
+
+
+def test_a_document_gets_a_presigned_upload_under_the_feedback_prefix(world: FakeWorld) -> None:
+    # When feedback announces a PDF instead of text
+    body = {"document": {"filename": "survey.PDF", "content_type": "application/pdf"}, "customer_id": "c-1"}
+    response = call("POST", "/feedback", body)
+    # Then 202 awaiting_upload with a URL for feedback/<id>.pdf carrying the ids the pipeline reads
+    assert response["statusCode"] == 202
+    answer = _body(response)
+    assert (answer["status"], answer["expires_in_seconds"]) == ("awaiting_upload", 900)
+    key, metadata = world.presigned[0]
+    assert key == f"feedback/{answer['feedback_id']}.pdf"
+    assert metadata == {"feedback-id": answer["feedback_id"], "tenant-id": "acme", "customer-id": "c-1"}
+    assert world.events == []
+
+
+@pytest.mark.parametrize("body", [{}, {"text": "hi", "document": {"filename": "a.txt", "content_type": "text/plain"}}])
+def test_feedback_needs_exactly_one_of_text_and_document(world: FakeWorld, body: dict[str, Any]) -> None:
+    # When neither or both are given, Then 422 in the error shape
+    assert _body(call("POST", "/feedback", body))["code"] == "validation_error"
 
 
 def test_chat_keeps_the_session_and_charges_the_actual_usage(world: FakeWorld) -> None:
