@@ -1,11 +1,14 @@
-"""The CRM port over HTTP (urllib3, which ships with botocore): JSON, x-api-key, ETag/If-Match, bounded retries."""
+"""The CRM port over HTTP (urllib3, which ships with botocore): JSON, x-api-key, ETag/If-Match, bounded retries.
+
+A 401/403 may mean the key was rotated under the cached copy: the key is fetched once more and, if it
+changed, the call is tried once more before the refusal is raised.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import urllib3
@@ -18,6 +21,15 @@ logger = Logger(child=True)
 
 _OK = range(200, 300)
 _RETRYABLE_STATUS = frozenset({408, 429})
+_KEY_REFUSED = frozenset({401, 403})
+
+
+class ApiKeySource(Protocol):
+    """The x-api-key: the cached value, or fetched again from its store with ``force_fetch``."""
+
+    def __call__(self, *, force_fetch: bool = False) -> str:
+        """The key."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class HttpPolicy:
 class _Answer:
     status: int
     body: Any
+    error_type: str | None = None  # API Gateway's own refusals name themselves in x-amzn-ErrorType
 
 
 def _segment(value: str) -> str:
@@ -47,7 +60,7 @@ class HttpCrm:
     def __init__(
         self,
         base_url: str,
-        api_key: Callable[[], str],
+        api_key: ApiKeySource,
         policy: HttpPolicy | None = None,
         pool: urllib3.PoolManager | None = None,
     ) -> None:
@@ -100,12 +113,23 @@ class HttpCrm:
         accept: frozenset[int] | set[int] = frozenset(),
         not_found: type[CrmRejected] = CrmRejected,
     ) -> _Answer:
-        answer: _Answer = self._retrying(self._send, method, path, route, body, headers or {})
+        key = self._api_key()
+        answer: _Answer = self._retrying(self._send, method, path, route, body, headers=headers or {}, key=key)
+        if answer.status in _KEY_REFUSED:
+            fresh = self._api_key(force_fetch=True)
+            # The same key again would only be refused again.
+            if fresh != key:
+                logger.info(
+                    "crm refused the cached api key; retrying with the key fetched again",
+                    extra={"method": method, "route": route, "status": answer.status},
+                )
+                answer = self._retrying(self._send, method, path, route, body, headers=headers or {}, key=fresh)
         if answer.status in _OK or answer.status in accept:
             return answer
         if answer.status == 412:
             raise VersionConflict(route)
-        code = answer.body.get("code", "unknown") if isinstance(answer.body, dict) else "unknown"
+        code = answer.body.get("code") if isinstance(answer.body, dict) else None
+        code = code or answer.error_type or "unknown"
         # The route template and the CRM's stable code, never ids or bodies.
         logger.warning(
             "crm rejected a request", extra={"method": method, "route": route, "status": answer.status, "code": code}
@@ -115,9 +139,9 @@ class HttpCrm:
         raise CrmRejected(answer.status, str(code))
 
     def _send(
-        self, method: str, path: str, route: str, body: dict[str, Any] | None, headers: dict[str, str]
+        self, method: str, path: str, route: str, body: dict[str, Any] | None, *, headers: dict[str, str], key: str
     ) -> _Answer:
-        all_headers = {"x-api-key": self._api_key(), "Accept": "application/json", **headers}
+        all_headers = {"x-api-key": key, "Accept": "application/json", **headers}
         if body is not None:
             all_headers["Content-Type"] = "application/json"
         try:
@@ -141,4 +165,6 @@ class HttpCrm:
             parsed = json.loads(response.data) if response.data else None
         except ValueError:
             parsed = None
-        return _Answer(response.status, parsed)
+        # AWS may suffix the type with ":<namespace url>"; the name alone is the stable code.
+        error_type = str(response.headers.get("x-amzn-ErrorType") or "").split(":", 1)[0] or None
+        return _Answer(response.status, parsed, error_type)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import Field
@@ -11,7 +9,7 @@ from pydantic import Field
 from schemas.bus import BusEvent
 from schemas.events import FeedbackAnalyzed
 from workers.crm_update.feedback import FeedbackCrmService
-from workers.crm_update.http_crm import HttpCrm, HttpPolicy
+from workers.crm_update.http_crm import ApiKeySource, HttpCrm, HttpPolicy
 from workers.crm_update.logic import ConflictPolicy, CrmUpdateService
 from workers.crm_update.port import CrmPort
 from workers.shared.aws import build_client
@@ -35,12 +33,16 @@ class CrmUpdateSettings(IdempotentWorkerSettings):
     version_conflict_attempts: int = Field(default=5, ge=1, le=50)
 
 
-def secret_api_key(settings: CrmUpdateSettings, provider: SecretsProvider | None = None) -> Callable[[], str]:
-    """The API key from Secrets Manager through Powertools Parameters, cached for ``max_age``."""
+def secret_api_key(settings: CrmUpdateSettings, provider: SecretsProvider | None = None) -> ApiKeySource:
+    """The API key from Secrets Manager through Powertools Parameters, cached for ``max_age`` unless forced."""
     secrets = provider or SecretsProvider(boto3_client=build_client("secretsmanager"))
 
-    def api_key() -> str:
-        return str(secrets.get(settings.crm_api_key_secret, max_age=settings.crm_api_key_max_age_seconds))
+    def api_key(*, force_fetch: bool = False) -> str:
+        return str(
+            secrets.get(
+                settings.crm_api_key_secret, max_age=settings.crm_api_key_max_age_seconds, force_fetch=force_fetch
+            )
+        )
 
     return api_key
 

@@ -22,6 +22,7 @@ class Reply:
 
     status: int
     data: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,12 +41,28 @@ class ScriptedPool:
         return answer
 
 
-def crm(*script: Reply | Exception) -> tuple[HttpCrm, ScriptedPool]:
+@dataclass
+class RotatingKey:
+    """A key source: the cached key, and what a forced fetch from the store finds (recorded)."""
+
+    cached: str = "k-123"
+    stored: str = "k-123"
+    forced: int = 0
+
+    def __call__(self, *, force_fetch: bool = False) -> str:
+        """The cached key, or the stored one when forced (which then becomes the cached one)."""
+        if force_fetch:
+            self.forced += 1
+            self.cached = self.stored
+        return self.cached
+
+
+def crm(*script: Reply | Exception, key: RotatingKey | None = None) -> tuple[HttpCrm, ScriptedPool]:
     """The adapter on a scripted pool, retrying without waiting."""
     pool = ScriptedPool(iter(script))
     adapter = HttpCrm(
         "http://crm.local/dev/",
-        lambda: "k-123",
+        key or RotatingKey(),
         HttpPolicy(attempts=3, backoff_seconds=0.0),
         pool=cast(urllib3.PoolManager, pool),
     )
@@ -115,3 +132,53 @@ def test_ids_are_escaped_into_the_path() -> None:
     # When the case is read, Then the slash cannot reach another route
     adapter.get_case("case/../x")
     assert pool.requests[0]["url"] == "http://crm.local/dev/cases/case%2F..%2Fx"
+
+
+FORBIDDEN = Reply(403, body({"message": "Forbidden"}), {"x-amzn-ErrorType": "ForbiddenException"})
+
+
+def test_a_refused_key_is_fetched_again_once_and_the_call_tried_once_more_with_it() -> None:
+    # Given a cached key the CRM no longer accepts, and a rotated key in the store
+    key = RotatingKey(cached="k-old", stored="k-new")
+    adapter, pool = crm(FORBIDDEN, Reply(201, body(CASE)), key=key)
+    # When a case is opened
+    _case, created = adapter.open_case("C-88", "T-1", {}, "note")
+    # Then the key was fetched again once and the second call, with the new key, created the case
+    assert created and key.forced == 1
+    assert [r["headers"]["x-api-key"] for r in pool.requests] == ["k-old", "k-new"]
+
+
+def test_a_key_refused_again_is_raised_with_the_gateways_code_and_no_secret_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a wrong key in the store too (a bad rotation), the gateway refusing both
+    key = RotatingKey(cached="k-old", stored="k-also-wrong")
+    adapter, pool = crm(FORBIDDEN, FORBIDDEN, key=key)
+    # When a case is read, Then the refusal is raised after one refetch and one more call, by the gateway's code
+    with pytest.raises(CrmRejected) as raised:
+        adapter.get_case("case-1")
+    assert (raised.value.status, raised.value.code) == (403, "ForbiddenException")
+    assert (key.forced, len(pool.requests)) == (1, 2)
+    (logged,) = [vars(r) for r in caplog.records if r.getMessage() == "crm rejected a request"]
+    assert (logged["route"], logged["status"], logged["code"]) == ("/cases/{id}", 403, "ForbiddenException")
+    assert not [r for r in caplog.records if "k-old" in str(vars(r)) or "k-also-wrong" in str(vars(r))]
+
+
+def test_a_refused_key_that_the_store_still_holds_is_not_sent_again() -> None:
+    # Given the store holding the very key the CRM refused
+    key = RotatingKey(cached="k-123", stored="k-123")
+    adapter, pool = crm(FORBIDDEN, key=key)
+    # When a case is read, Then it is refused after the refetch, without a second identical call
+    with pytest.raises(CrmRejected):
+        adapter.get_case("case-1")
+    assert (key.forced, len(pool.requests)) == (1, 1)
+
+
+def test_a_refusal_other_than_the_key_does_not_fetch_the_key_again() -> None:
+    # Given a CRM refusing the body (422)
+    key = RotatingKey()
+    adapter, _pool = crm(Reply(422, body({"code": "validation_error", "message": "x"})), key=key)
+    # When the case is opened, Then it is refused and the key store is not asked again
+    with pytest.raises(CrmRejected):
+        adapter.open_case("C-88", "T-1", {}, "note")
+    assert key.forced == 0
