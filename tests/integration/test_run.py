@@ -26,6 +26,17 @@ def test_a_small_run_loses_nothing_and_does_nothing_twice(local_stack: EmulatedS
     if "classify" in summary["stages_deployed"]:
         assert sum(summary["intents"].values()) == 11
         assert summary["tokens"] > 0
+    # And every accepted ticket reached the end of its path: drafted, or escalated and resolved (auto approves)
+    assert summary["completed"] == 11
+    assert summary["drafted"] > 0 and summary["grounded"] > 0
+    escalations = summary["escalations"]
+    assert escalations["requested"] > 0
+    assert escalations["approved"] + escalations["rejected"] + escalations["timed_out"] == escalations["requested"]
+    assert escalations["approved"] > 0 and escalations["failed"] == 0
+    assert summary["drafted"] + escalations["requested"] == 11
+    assert summary["cost_per_ticket_usd"] > 0 and "draft" in summary["cost_by_stage"]
+    # And the stages are timed between bus deliveries: the ticket record takes time
+    assert summary["stage_latency_ms"]["record"]["p95"] > 0
 
 
 def test_a_chaos_run_still_loses_nothing_and_the_poison_is_in_the_dlqs(
@@ -46,3 +57,8 @@ def test_a_chaos_run_still_loses_nothing_and_the_poison_is_in_the_dlqs(
     assert sum(summary["worker_restarts"].values()) >= 1
     if local_stack.bedrock is not None:
         assert summary["chaos"]["bedrock_throttles"] >= 1
+    # And the tickets still reached their ends: drafts and resolved escalations, each once
+    escalations = summary["escalations"]
+    assert summary["drafted"] > 0 and escalations["requested"] > 0
+    ended = escalations["approved"] + escalations["rejected"] + escalations["timed_out"] + escalations["failed"]
+    assert ended == escalations["requested"]
