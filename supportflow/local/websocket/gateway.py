@@ -48,6 +48,23 @@ class WebSocketApiSpec:
         return f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api_id}/{self.stage}/$connect"
 
 
+def spec_to_json(spec: WebSocketApiSpec, handler: str, authorizer: str | None, timeout_seconds: int) -> dict[str, Any]:
+    """What the stack writes for the process: the API, the handler and authorizer paths, the timeout."""
+    return {
+        "name": spec.name,
+        "api_id": spec.api_id,
+        "stage": spec.stage,
+        "routes": sorted(spec.routes),
+        "route_selection_expression": spec.route_selection_expression,
+        "identity_sources": list(spec.identity_sources),
+        "region": spec.region,
+        "account_id": spec.account_id,
+        "handler": handler,
+        "authorizer": authorizer,
+        "timeout_seconds": timeout_seconds,
+    }
+
+
 @dataclass
 class _Connection:
     socket: ServerConnection

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from supportflow.local.resources import FunctionSpec, ResourceInfo
-from supportflow.local.websocket.gateway import WebSocketApiSpec
-from supportflow.local.websocket.server import spec_to_json
+from supportflow.local.websocket.gateway import WebSocketApiSpec, spec_to_json
 
 logger = logging.getLogger("supportflow.local")
 

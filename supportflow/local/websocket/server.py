@@ -21,30 +21,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from supportflow.local.websocket.gateway import Handler, WebSocketApiSpec, WebSocketGateway
 from workers.shared.runtime.logs import configure_json_logging
 
 MANAGEMENT_ENDPOINT_ENV = "WEBSOCKET_MANAGEMENT_ENDPOINT"
 _PARENT_CHECK_SECONDS = 1.0
-
-
-def spec_to_json(spec: WebSocketApiSpec, handler: str, authorizer: str | None, timeout_seconds: int) -> dict[str, Any]:
-    """What the stack writes for the process: the API, the handler and authorizer paths, the timeout."""
-    return {
-        "name": spec.name,
-        "api_id": spec.api_id,
-        "stage": spec.stage,
-        "routes": sorted(spec.routes),
-        "route_selection_expression": spec.route_selection_expression,
-        "identity_sources": list(spec.identity_sources),
-        "region": spec.region,
-        "account_id": spec.account_id,
-        "handler": handler,
-        "authorizer": authorizer,
-        "timeout_seconds": timeout_seconds,
-    }
 
 
 def _load(dotted: str) -> Handler:
