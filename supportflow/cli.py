@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from supportflow import chat_cli, escalations, feedback_cli, tickets_cli
+from supportflow import chat_cli, enrich_cli, escalations, feedback_cli, tickets_cli
 from workers.shared.runtime.logs import configure_json_logging
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return feedback_cli.run_jobs(args)
     if args.command == "chat":
         return chat_cli.run_chat(args)
+    if args.command == "enrich":
+        return enrich_cli.run_enrich(args)
     if args.command == "tickets":
         return tickets_cli.run_tickets(args)
     command = {
@@ -124,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     bedrock.add_argument("--host", default="127.0.0.1")
     bedrock.add_argument("--port", type=int, default=DEFAULT_BEDROCK_PORT)
     parser = chat_cli.with_command(feedback_cli.with_commands(parser, commands), commands)
+    enrich_cli.with_command(parser, commands)
     return tickets_cli.with_command(parser, commands)
 
 

@@ -89,6 +89,22 @@ def answer_state(callbacks: TaskCallbacks, token: str, state: JobState) -> None:
         callbacks.succeed(token, task_output(state))
 
 
+def run_summary(event: CatalogEnriched) -> dict[str, object]:
+    """What the last task answers (the execution's output): the run's counts, tokens and cost, no item text."""
+    return {
+        "status": ENRICHED,
+        "event_id": event.event_id,
+        "mode": event.mode,
+        "items_selected": event.items_selected,
+        "items_enriched": event.items_enriched,
+        "items_retried": event.items_retried,
+        "items_failed": event.items_failed,
+        "input_tokens": event.usage.input_tokens,
+        "output_tokens": event.usage.output_tokens,
+        "cost_usd": event.usage.estimated_cost_usd,
+    }
+
+
 class EnrichmentTasks:
     """Serves the worker tasks of the enrichment state machine."""
 
@@ -142,7 +158,7 @@ class EnrichmentTasks:
         tally = Tally(selected=len(items))
         self._enrich_on_demand(task.run.run_id, items, tally, retried=False)
         event = self._finish(task, tally, mode="on_demand", job_arn=None)
-        self._callbacks.succeed(task.task_token, {"status": ENRICHED, "event_id": event.event_id, "mode": "on_demand"})
+        self._callbacks.succeed(task.task_token, run_summary(event))
         return event
 
     def _submit(self, task: EnrichmentTask, items: Sequence[CatalogItem]) -> None:
@@ -203,7 +219,7 @@ class EnrichmentTasks:
         self._enrich_on_demand(run.run_id, retry, tally, retried=True)
         self._runs.set_status(run.run_id, state.status, state.message)
         event = self._finish(task, tally, mode="batch", job_arn=run.job_arn)
-        self._callbacks.succeed(task.task_token, {"status": ENRICHED, "event_id": event.event_id, "mode": "batch"})
+        self._callbacks.succeed(task.task_token, run_summary(event))
         return event
 
     def _enrich_on_demand(self, run_id: str, items: Sequence[CatalogItem], tally: Tally, *, retried: bool) -> None:

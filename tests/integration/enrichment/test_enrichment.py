@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from supportflow.bedrock_offline.batch_records import RECORD_ERROR_MARKER
+from supportflow.enrich_cli import Clients, EnrichResources, enrich_now
 from tests.integration.enrichment.conftest import BATCH_MINIMUM, EnrichmentRig
 from workers.enrichment.models import CatalogItem
 
@@ -91,3 +94,26 @@ def test_a_lost_completion_event_is_recovered_by_polling(rig: EnrichmentRig, uni
     assert "PollJob" in entered and entered[-1] == "Enriched"
     event = rig.enriched_event(run_id)
     assert (event["mode"], event["items_enriched"]) == ("batch", BATCH_MINIMUM)
+
+
+def test_enrich_now_seeds_a_catalog_and_follows_the_run_and_its_batch_job_to_the_end(
+    rig: EnrichmentRig, tmp_path: Path
+) -> None:
+    # Given a catalog file above the batch minimum, loaded as `supportflow enrich --now --seed FILE` does
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text("".join(item.model_dump_json() + "\n" for item in _items("C", BATCH_MINIMUM + 1)))
+    stack = rig.stack
+    clients = Clients(stack.clients.dynamodb, stack.clients.stepfunctions)
+    resources = EnrichResources(rig.table, stack.physical_id("EnrichmentRunsTable"), rig.machine_arn)
+    lines: list[str] = []
+
+    # When a run is started and followed
+    code = enrich_now(clients, resources, lines.append, seed_from=catalog, now=True, timeout=120)
+
+    # Then it showed the run's states and its batch job's states until the end, then one summary line
+    assert code == 0, lines
+    assert lines[0] == f"catalog: {BATCH_MINIMUM + 1} items read, {BATCH_MINIMUM + 1} new or changed"
+    assert any(line.startswith("  batch job ") and line.endswith(": Completed") for line in lines), lines
+    assert "  ReadResults" in lines
+    assert lines[-1].startswith(f"enriched {BATCH_MINIMUM + 1} of {BATCH_MINIMUM + 1} items batch (retried 0"), lines
+    assert rig.catalog.needing_enrichment(10) == []
