@@ -6,8 +6,12 @@ the list prices of its model routes), so the report's cost per ticket is measure
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from supportflow.local.run.ledger import Ledger
@@ -79,3 +83,83 @@ def cost_report(ledger: Ledger, tickets: int) -> dict[str, Any]:
             for name, stage in sorted(stages.items())
         },
     }
+
+
+# --- what moves the cost: the measured tokens repriced ------------------------------------------------
+
+CATALOG = Path(__file__).resolve().parents[3] / "workers" / "shared" / "bedrock" / "catalog.json"
+HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+NOVA_LITE = "us.amazon.nova-lite-v1:0"
+DRAFT_STAGES = ("draft", "escalation_draft")
+TRIAGE_STAGES = ("classify", "sentiment")
+
+
+def list_prices(catalog: Path = CATALOG) -> dict[str, tuple[float, float]]:
+    """Model id -> (USD per million input tokens, per million output tokens) from the client's catalog."""
+    models = json.loads(catalog.read_text(encoding="utf-8"))["models"]
+    return {
+        model: (float(entry["pricing"]["input_per_mtok"]), float(entry["pricing"]["output_per_mtok"]))
+        for model, entry in models.items()
+    }
+
+
+def _priced(stage: Mapping[str, Any], model: str, prices: Mapping[str, tuple[float, float]], scale: float) -> float:
+    per_input, per_output = prices[model]
+    return float(stage["input_tokens"] * scale * per_input + stage["output_tokens"] * per_output) / 1_000_000
+
+
+def what_if(report: Mapping[str, Any], prices: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """Cost per 1,000 tickets of the run's measured tokens under other routes, a cache, shorter prompts.
+
+    A stage that a scenario changes is repriced from its tokens at the new model's list prices; the
+    others keep their measured cost. Shorter prompts scale each stage's measured cost by the share its
+    input tokens hold at its route's prices (Haiku and Sonnet price output at 5x input alike).
+    """
+    stages: Mapping[str, Mapping[str, Any]] = report["cost_by_stage"]
+    per_ticket = float(report["cost_per_ticket_usd"])
+    if not per_ticket:
+        return {}
+    tickets = float(report["cost_usd"]) / per_ticket
+    measured = {name: float(stage["cost_usd"]) for name, stage in stages.items()}
+
+    def per_thousand(costs: Mapping[str, float]) -> float:
+        return round(sum(costs.values()) / tickets * PER_THOUSAND, 2)
+
+    def moved(names: tuple[str, ...], model: str) -> dict[str, float]:
+        return {n: _priced(stages[n], model, prices, 1.0) if n in names else c for n, c in measured.items()}
+
+    def shorter(name: str, cost: float) -> float:
+        model = SONNET if name in DRAFT_STAGES else HAIKU
+        full = _priced(stages[name], model, prices, 1.0)
+        return cost * _priced(stages[name], model, prices, 0.75) / full if full else cost
+
+    return {
+        "as run (measured)": per_thousand(measured),
+        "triage on Sonnet 4.5 too (no routing)": per_thousand(moved(TRIAGE_STAGES, SONNET)),
+        "triage on Nova Lite": per_thousand(moved(TRIAGE_STAGES, NOVA_LITE)),
+        "drafting chain all on Haiku 4.5": per_thousand(moved(DRAFT_STAGES, HAIKU)),
+        "prompts 25 % shorter (input tokens)": per_thousand({n: shorter(n, c) for n, c in measured.items()}),
+        "response cache, 10 % hits": round(per_thousand(measured) * 0.9, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m supportflow.local.run.costs REPORT.json``: the run's cost per 1,000 tickets, and what moves it."""
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m supportflow.local.run.costs REPORT.json\n")
+        return 2
+    report = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    lines = [f"{'stage':<18} {'tokens in':>10} {'tokens out':>10} {'USD per 1,000 tickets':>22}"]
+    for name, stage in report["cost_by_stage"].items():
+        tokens = f"{stage['input_tokens']:>10} {stage['output_tokens']:>10}"
+        lines.append(f"{name:<18} {tokens} {stage['per_1000_tickets_usd']:>22.2f}")
+    lines.append("")
+    lines.extend(f"{label:<40} ${value:>7.2f}" for label, value in what_if(report, list_prices()).items())
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,7 +9,7 @@ import pytest
 
 from supportflow.escalations import Decision, Escalations, Sent, Waiting
 from supportflow.local.run.approver import EDIT_SUFFIX, Approver, escalation_parameters, wants_edit
-from supportflow.local.run.costs import cost_report
+from supportflow.local.run.costs import HAIKU, NOVA_LITE, SONNET, cost_report, what_if
 from supportflow.local.run.ledger import Ledger, Route, duplicates, stage_latency_ms, ticket_end
 from supportflow.local.run.report import drafts, escalation_counts
 
@@ -230,3 +230,22 @@ def test_the_timeout_mode_passes_short_approval_timeouts_to_the_stack() -> None:
     short, deciding = escalation_parameters("timeout"), escalation_parameters("auto")
     assert short["HighPriorityApprovalTimeoutSeconds"] == short["LowPriorityApprovalTimeoutSeconds"] == "2"
     assert int(deciding["NormalPriorityApprovalTimeoutSeconds"]) > int(short["NormalPriorityApprovalTimeoutSeconds"])
+
+
+def test_what_if_reprices_the_measured_tokens_of_the_stages_a_scenario_moves() -> None:
+    # Given a run's cost report: 2 tickets, triage on Haiku ($1/$5 per Mtok), drafts on Sonnet ($3/$15)
+    prices = {HAIKU: (1.0, 5.0), SONNET: (3.0, 15.0), NOVA_LITE: (0.06, 0.24)}
+    stages = {
+        "classify": {"input_tokens": 1000, "output_tokens": 100, "cost_usd": 0.0015},
+        "draft": {"input_tokens": 1000, "output_tokens": 100, "cost_usd": 0.0045},
+    }
+    report = {"cost_usd": 0.006, "cost_per_ticket_usd": 0.003, "cost_by_stage": stages}
+    # When the scenarios are computed
+    scenarios = what_if(report, prices)
+    # Then the measured figure stands, and each scenario moves only its stages
+    assert scenarios["as run (measured)"] == 3.0
+    assert scenarios["triage on Sonnet 4.5 too (no routing)"] == 4.5  # classify 0.0045 + draft 0.0045 over 2
+    assert scenarios["triage on Nova Lite"] == pytest.approx(2.29, abs=0.01)
+    assert scenarios["drafting chain all on Haiku 4.5"] == 1.5
+    assert scenarios["prompts 25 % shorter (input tokens)"] == pytest.approx(2.5)  # input is 2/3 of each cost
+    assert scenarios["response cache, 10 % hits"] == 2.7
