@@ -184,9 +184,11 @@ def main(results: dict[str, Any] | None = None) -> None:
         if results is not None:
             results["chat_ws"] = figures
     finally:
+        gateway.stop()
+        # The last $disconnect still runs on the installed parts.
+        gateway.wait_idle(5)
         bootstrap.install(None)
         set_authorizer(None)
-        gateway.stop()
         server.terminate()
         server.wait(10)
 

@@ -143,7 +143,9 @@ def chat_api(offline_bedrock: OfflineBedrock, monkeypatch: pytest.MonkeyPatch) -
     try:
         yield ChatApi(gateway, connections, sessions, budget, fault, model)
     finally:
+        gateway.stop()
+        # The last $disconnect still runs on the installed parts.
+        gateway.wait_idle(5)
         bootstrap.install(None)
         set_authorizer(None)
-        gateway.stop()
         offline_bedrock.faults.clear()
