@@ -57,12 +57,21 @@ class _SocketListener:
         self._sender = sender
         self._connection_id = connection_id
         self._session_id = session_id
+        self.streamed: list[str] = []
 
     def on_text(self, delta: str) -> None:
+        self.streamed.append(delta)
         _send(self._sender, self._connection_id, MessageStream(session_id=self._session_id, delta=delta))
 
     def on_restart(self, attempt: int) -> None:
+        self.streamed.clear()
         _send(self._sender, self._connection_id, MessageReset(session_id=self._session_id, attempt=attempt))
+
+    def correct(self, text: str, attempt: int) -> None:
+        """Make what the client holds the final text (a fallback to another model restarts unannounced)."""
+        if "".join(self.streamed) != text:
+            self.on_restart(attempt)
+            self.on_text(text)
 
 
 def _send(sender: ConnectionSender, connection_id: str, message: BaseModel) -> None:
@@ -129,13 +138,14 @@ class ChatService:
         result: Result[str] | None = None
         # Until the model says otherwise, a stream cut off (client gone) may have spent all it reserved.
         spent = reservation.tokens
+        listener = _SocketListener(self._sender, connection.connection_id, request.session_id)
         try:
             result = self._model.converse_stream(
                 request.route or self._config.default_route,
                 [{"role": t.role, "content": [{"text": t.text}]} for t in turns],
                 system=SYSTEM_PROMPT,
                 max_input_tokens=self._config.max_input_tokens,
-                listener=_SocketListener(self._sender, connection.connection_id, request.session_id),
+                listener=listener,
             )
         except ModelThrottled as exc:
             spent = 0
@@ -153,6 +163,7 @@ class ChatService:
             self._budget.settle(reservation, spent)
         if result is None:
             return
+        listener.correct(result.text, result.attempts + 1)
         self._sessions.append(
             connection.tenant_id, request.session_id, [Turn("user", request.message), Turn("assistant", result.text)]
         )

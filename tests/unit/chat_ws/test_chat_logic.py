@@ -157,6 +157,37 @@ def test_a_vanished_client_stops_the_stream_and_its_connection_is_deleted() -> N
     assert budget.remaining("acme", LIMITS).daily < LIMITS.daily
 
 
+class FallbackModel(StreamingModel):
+    """Streams two words of a first model, then answers whole from a fallback model without a restart."""
+
+    def converse_stream(self, task: str, messages: Sequence[Any], **kwargs: Any) -> Result[str]:
+        listener: StreamListener = kwargs["listener"]
+        listener.on_text("Partial")
+        listener.on_text(" answ")
+        full = super().converse_stream(task, messages, listener=_Silent())
+        return full
+
+
+class _Silent:
+    def on_text(self, delta: str) -> None:
+        del delta
+
+    def on_restart(self, attempt: int) -> None:
+        del attempt
+
+
+def test_text_streamed_before_an_unannounced_fallback_is_replaced_by_the_final_answer() -> None:
+    # Given a model route whose first model stops mid-answer and whose fallback answers whole
+    sender = RecordingSender()
+    service, _, sessions, _ = _service(FallbackModel(), sender)
+    # When a message is sent
+    service.send_message("c1", _ask())
+    # Then the client is told to reset and receives the final answer, which is what the session keeps
+    types = [m["type"] for m in sender.posted]
+    assert types[-3:] == ["chat.message_reset", "chat.message_stream", "chat.message_complete"]
+    assert sender.posted[-2]["delta"] == sessions.history("acme", "s1")[1].text == "Reset it from the sign-in page."
+
+
 def test_a_message_on_an_unknown_connection_is_refused() -> None:
     # Given a service with no record of connection c2
     service, _, _, _ = _service(StreamingModel(), RecordingSender())
