@@ -79,6 +79,21 @@ def test_sustained_mid_stream_throttle_falls_back_to_the_next_model(
     assert metrics.calls[-1].fallback is True
 
 
+def test_a_fallback_after_a_partial_stream_voids_the_text_already_streamed(
+    client: BedrockClient, runtime: FakeBedrockRuntime
+) -> None:
+    # Given a primary model whose every stream attempt breaks after a partial answer, and a fallback
+    attempts = client.settings.stream_retry_attempts
+    runtime.script(HAIKU, *[StreamFailure("throttlingException")] * attempts)
+    runtime.script(HAIKU_35, Reply(text="fallback answer"))
+    listener = RecordingListener()
+    # When the answer streams through the fallback
+    result = client.converse_stream("classification", ASK, listener=listener)
+    # Then the listener was told to restart before the fallback's text: it holds only the final answer
+    assert len(listener.restarts) == attempts
+    assert "".join(listener.deltas) == result.text == "fallback answer"
+
+
 def test_request_level_throttle_after_botocore_retries_falls_back_without_more_retries(
     client: BedrockClient, runtime: FakeBedrockRuntime, sleeps: list[float]
 ) -> None:

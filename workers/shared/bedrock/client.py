@@ -406,6 +406,9 @@ class BedrockClient:
                         },
                     )
                     self._metrics.record_fallback(call.task, model_id, chain[index + 1])
+                    if listener is not None:
+                        # What the failed model streamed is void: the next model answers from the start.
+                        listener.on_restart(tally.attempts + 1)
                     continue
                 exc.models_tried = tuple(tally.models_tried)
                 self._record_failure(call.task, model_id, started, tally)
