@@ -14,8 +14,8 @@ from workers.shared.publisher import EventPublisher
 
 logger = Logger(child=True)
 
-# The case id of feedback: the mock CRM's identifiers allow ':'; a ticket id never starts with this.
-FEEDBACK_CASE_PREFIX = "feedback:"
+# The case key of feedback: "." stays unescaped in a URL path (":" would travel as %3A), and no ticket id starts so.
+FEEDBACK_CASE_PREFIX = "feedback."
 DEFAULT_TIER = "standard"
 
 

@@ -126,13 +126,13 @@ class DynamoJobStore:
             },
         )
 
-    def set_status(self, input_uri: str, status: str) -> None:
-        """Record the last status seen."""
+    def set_status(self, input_uri: str, status: str, reason: str | None = None) -> None:
+        """Record the last status seen and a failure's reason."""
         self._client.update_item(
             TableName=self._table,
             Key={"input_uri": {"S": input_uri}},
-            UpdateExpression="SET job_status = :s",
-            ExpressionAttributeValues={":s": {"S": status}},
+            UpdateExpression="SET job_status = :s, failure_reason = :r",
+            ExpressionAttributeValues={":s": {"S": status}, ":r": {"S": reason} if reason else {"NULL": True}},
         )
 
     def list(self, limit: int = 100) -> list[PendingJob]:
@@ -149,6 +149,7 @@ class DynamoJobStore:
             attempt=int(item["attempt"]["N"]),
             feedback_id=item["feedback_id"]["S"],
             status=item.get("job_status", {}).get("S", "InProgress"),
+            reason=item.get("failure_reason", {}).get("S"),
         )
 
 

@@ -44,9 +44,9 @@ class CompletionCorrelator:
                 answer_state(self._callbacks, job.task_token, state, job.invocation_arn)
             else:
                 error = CLIENT_ERROR if event.detail_type == JOB_CLIENT_ERROR else SERVICE_ERROR
-                self._jobs.set_status(input_uri, "ClientError" if error == CLIENT_ERROR else "ServiceError")
-                reason = completed.error_message or completed.error_type or event.detail_type
-                self._callbacks.fail(job.task_token, error, one_line(reason))
+                reason = one_line(completed.error_message or completed.error_type or event.detail_type)
+                self._jobs.set_status(input_uri, "ClientError" if error == CLIENT_ERROR else "ServiceError", reason)
+                self._callbacks.fail(job.task_token, error, reason)
         except TaskGone:
             # The wait timed out and a poll took over (or already answered): nothing left to resume.
             logger.info("completion after the task stopped waiting", extra={"feedback_id": job.feedback_id})

@@ -57,9 +57,9 @@ class InMemoryJobs:
         """Store."""
         self.jobs[job.input_uri] = job
 
-    def set_status(self, input_uri: str, status: str) -> None:
-        """Record the status."""
-        self.jobs[input_uri] = self.get(input_uri).model_copy(update={"status": status})
+    def set_status(self, input_uri: str, status: str, reason: str | None = None) -> None:
+        """Record the status and reason."""
+        self.jobs[input_uri] = self.get(input_uri).model_copy(update={"status": status, "reason": reason})
 
     def list(self, limit: int = 100) -> list[PendingJob]:
         """Stored jobs."""

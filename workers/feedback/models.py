@@ -6,7 +6,7 @@ import hashlib
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from workers.shared.runtime.readers import TaskTokenMessage
 
@@ -63,7 +63,8 @@ class TaskError(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     error: str = Field(default="States.TaskFailed", alias="Error")
-    cause: str = Field(default="", alias="Cause")
+    # moto's interpreter drops the Cause of SendTaskFailure (null); the jobs table keeps the reason too.
+    cause: str | None = Field(default=None, alias="Cause")
 
 
 class FeedbackTask(TaskTokenMessage):
@@ -122,7 +123,8 @@ class _S3Object(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     key: str
-    etag: str = ""
+    # S3 writes "etag"; moto writes "eTag".
+    etag: str = Field(default="", validation_alias=AliasChoices("etag", "eTag"))
     version_id: str | None = Field(default=None, alias="version-id")
     sequencer: str = ""
 
@@ -162,6 +164,7 @@ class PendingJob(BaseModel):
     attempt: int = Field(ge=1)
     feedback_id: str
     status: str = "InProgress"
+    reason: str | None = None
 
 
 class JobState(BaseModel):

@@ -47,8 +47,8 @@ class JobStore(Protocol):
     def put(self, job: PendingJob) -> None:
         """Store (or replace) the pending job of ``job.input_uri``."""
 
-    def set_status(self, input_uri: str, status: str) -> None:
-        """Record the job's last known status."""
+    def set_status(self, input_uri: str, status: str, reason: str | None = None) -> None:
+        """Record the job's last known status and, for a failure, its one-line reason."""
 
     def list(self, limit: int = 100) -> list[PendingJob]:
         """Stored jobs, for ``supportflow jobs``."""

@@ -9,8 +9,13 @@ from schemas.bus import BusEvent
 from schemas.errors import MisroutedEvent
 from workers.shared.runtime.readers import Delivery
 
-# An AWS service event has no producer event id in its detail: EventBridge's id is the key.
-AWS_EVENT_KEY = "id"
+# What identifies a delivery, whichever of the three it is: a supportflow event by its producer's event id
+# (stable across a producer's retries), an upload by its object revision, a job event by its job and
+# detail-type. Not EventBridge's own id: moto gives every S3 notification the same one.
+AWS_EVENT_KEY = (
+    '[detail_type, detail.event_id, detail.bucket.name, detail.object.key, detail.object."version-id",'
+    " detail.object.etag, detail.object.eTag, detail.object.sequencer, detail.job_id]"
+)
 
 
 @dataclass(frozen=True)

@@ -113,9 +113,14 @@ def _custom(result: Any, extraction: Extraction, summaries: list[str]) -> None:
             extraction.topics[:0] = [str(v) for v in value if isinstance(v, str | int)]
         elif name == "summary" and isinstance(value, str) and value.strip():
             summaries.insert(0, value.strip())
-        elif name == "customer_id" and isinstance(value, str) and value.strip():
-            extraction.customer_id = extraction.customer_id or value.strip()
+        elif name == "customer_id":
+            # The blueprint answers "" when the text names no customer: that is no customer, not a field.
+            found = value.strip() if isinstance(value, str) else ""
+            extraction.customer_id = extraction.customer_id or found or None
         elif isinstance(value, str):
             extraction.fields[name] = value[:MAX_FIELD_CHARS]
         elif value is None or isinstance(value, bool | int | float):
             extraction.fields[name] = value
+        elif isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
+            # A list field (order ids, emails) travels as one comma-separated value.
+            extraction.fields[name] = ", ".join(str(item) for item in value)[:MAX_FIELD_CHARS]

@@ -136,11 +136,11 @@ class FeedbackTasks:
         try:
             arn = self._automation.invoke(input_uri, output_uri, client_token)
         except DataAutomationClientError as error:
-            self._jobs.set_status(input_uri, "ClientError")
+            self._jobs.set_status(input_uri, "ClientError", one_line(str(error)))
             self._callbacks.fail(task.task_token, CLIENT_ERROR, one_line(str(error)))
             return
         except DataAutomationServiceError as error:
-            self._jobs.set_status(input_uri, "ServiceError")
+            self._jobs.set_status(input_uri, "ServiceError", one_line(str(error)))
             self._callbacks.fail(task.task_token, SERVICE_ERROR, one_line(str(error)))
             return
         self._jobs.put(pending.model_copy(update={"invocation_arn": arn, "status": "InProgress"}))
@@ -164,7 +164,8 @@ class FeedbackTasks:
             self._callbacks.fail(task.task_token, SERVICE_ERROR, "the job never started")
             return
         state = self._automation.status(job.invocation_arn)
-        self._jobs.set_status(input_uri, state.status)
+        failure = state.error_message or state.error_type if state.status.endswith("Error") else None
+        self._jobs.set_status(input_uri, state.status, one_line(failure) if failure else None)
         logger.info("data automation polled", extra={"feedback_id": job.feedback_id, "status": state.status})
         answer_state(self._callbacks, task.task_token, state, job.invocation_arn)
 
@@ -188,6 +189,13 @@ class FeedbackTasks:
         )
         return analyzed
 
+    def _stored_reason(self, task: FeedbackTask) -> str | None:
+        """The reason the jobs table keeps for the feedback's job (where a Cause did not survive)."""
+        try:
+            return self._jobs.get(task.feedback.document_uri or "").reason
+        except JobNotFound:
+            return None
+
     def _report_failure(self, task: FeedbackTask) -> FeedbackFailed:
         caught = task.error
         name = caught.error if caught else "States.TaskFailed"
@@ -195,7 +203,7 @@ class FeedbackTasks:
         if name == "States.Timeout":
             reason = "the job did not finish in time"
         else:
-            reason = caught.cause if caught and caught.cause else name
+            reason = (caught.cause if caught else None) or self._stored_reason(task) or name
         failed = FeedbackFailed(
             event_id=derived_event_id(digest(task.task_token, length=64), FeedbackFailed.detail_type),
             correlation_id=task.feedback.correlation_id,

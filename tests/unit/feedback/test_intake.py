@@ -43,13 +43,14 @@ def received(load_event: LoadEvent, **detail: Any) -> BusEvent:
 
 
 def uploaded(key: str, etag: str = "e1") -> BusEvent:
+    # One EventBridge id for every upload, as moto sends them: the object, not the id, tells them apart.
     return BusEvent.model_validate(
         {
-            "id": f"s3-{etag}",
+            "id": "17793124-05d4-b198-2fde-7ededc63b103",
             "detail-type": OBJECT_CREATED,
             "source": "aws.s3",
             "time": datetime.now(UTC),
-            "detail": {"bucket": {"name": "fb"}, "object": {"key": key, "etag": etag, "size": 10}},
+            "detail": {"bucket": {"name": "fb"}, "object": {"key": key, "eTag": etag, "size": 10}},
         }
     )
 
@@ -118,9 +119,9 @@ def test_the_intake_handler_reads_both_entry_events_once(load_event: LoadEvent) 
     app = WorkerApp(handle=wired.intake.process, persistence=InMemoryIdempotencyStore())
     handler = sqs_worker_reading(DetailTypeReader(("FeedbackReceived", OBJECT_CREATED)), lambda: app)
     doc = received(load_event).model_dump_json(by_alias=True)
-    upload = uploaded("feedback/F-9.pdf").model_dump_json(by_alias=True)
-    # When a batch holds a document event twice and an upload
-    response = handler(sqs_event(doc, doc, upload), FakeLambdaContext())
-    # Then nothing failed and two executions started
+    uploads = [uploaded(f"feedback/F-{n}.pdf").model_dump_json(by_alias=True) for n in (1, 2)]
+    # When a batch holds a document event twice and two uploads under one EventBridge id
+    response = handler(sqs_event(doc, doc, *uploads, uploads[0]), FakeLambdaContext())
+    # Then nothing failed and one execution started per document
     assert response == {"batchItemFailures": []}
-    assert len(wired.executions.started) == 2
+    assert len(wired.executions.started) == 3

@@ -16,16 +16,24 @@ TEXT = "The parcel was late. The courier left it in the rain."
 def test_the_standard_and_custom_outputs_are_read_from_the_paths_the_metadata_names() -> None:
     # Given an output laid out under folder names no reader could guess, with a blueprint's fields
     objects = InMemoryObjects()
-    custom = {"summary": "Late, wet parcel.", "topics": ["delivery", "courier"], "customer_id": "C-9", "rating": 2}
+    custom = {
+        "summary": "Late, wet parcel.",
+        "topics": ["delivery", "courier"],
+        "customer_id": "C-9",
+        "rating": 2,
+        "order_ids": ["ORD-1", "ORD-2"],
+        "explanation": {"nested": True},
+    }
     metadata = write_document_output(objects, PREFIX, TEXT, custom=custom)
     # When the extraction is read from job_metadata.json
     extraction = read_extraction(objects, metadata)
-    # Then the text is the document's, the blueprint's summary, topics and customer win, its scalars are fields
+    # Then the text is the document's, the blueprint's summary, topics and customer win; scalars and lists of
+    # scalars are fields, anything deeper is left out
     assert extraction.text == TEXT
     assert extraction.summary == "Late, wet parcel."
     assert extraction.topics == ["delivery", "courier"]
     assert extraction.customer_id == "C-9"
-    assert extraction.fields == {"rating": 2}
+    assert extraction.fields == {"rating": 2, "order_ids": "ORD-1, ORD-2"}
 
 
 def test_without_custom_output_the_document_summary_is_used() -> None:
@@ -82,3 +90,13 @@ def test_metadata_that_breaks_the_layout_is_output_invalid(metadata: object) -> 
     # When read, then it is refused as invalid output
     with pytest.raises(OutputInvalid):
         read_extraction(objects, "s3://fb/out/job_metadata.json")
+
+
+def test_a_blueprint_that_found_no_customer_names_none() -> None:
+    # Given a blueprint answer whose customer id is empty
+    objects = InMemoryObjects()
+    metadata = write_document_output(objects, PREFIX, TEXT, custom={"customer_id": "", "language": "en"})
+    # When read
+    extraction = read_extraction(objects, metadata)
+    # Then there is no customer, and the empty answer is not a field
+    assert extraction.customer_id is None and extraction.fields == {"language": "en"}

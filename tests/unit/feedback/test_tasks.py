@@ -237,3 +237,16 @@ def test_the_fail_step_emits_feedback_failed_with_whose_fault_and_why(
     assert isinstance(event, FeedbackFailed) and wired.publisher.published == [event]
     assert (event.error, event.reason, event.customer_id, event.document_uri) == (kind, reason, "C-42", DOC)
     assert wired.callbacks.succeeded["fail-1"]["failed"] is True
+
+
+def test_a_failure_whose_cause_was_lost_is_reported_with_the_reason_the_table_kept() -> None:
+    # Given a job the service refused, its failure caught without a Cause (as moto's interpreter delivers it)
+    wired = Wired()
+    wired.tasks.process(task("invoke", "tok-1"))
+    wired.correlator.process(completion(JOB_CLIENT_ERROR, error_message="unsupported file type: F-1.png"))
+    caught = {"Error": CLIENT_ERROR, "Cause": None}
+    # When the fail step runs
+    event = wired.tasks.process(task("fail", "fail-1", error=caught))
+    # Then FeedbackFailed carries the service's reason from the jobs table
+    assert isinstance(event, FeedbackFailed)
+    assert (event.error, event.reason) == ("client", "unsupported file type: F-1.png")
