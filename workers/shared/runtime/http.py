@@ -12,18 +12,14 @@ threads share one) and keeps it; a test builds its own handler around a fake ser
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
-from schemas.errors import validation_fields
-from workers.shared.runtime.worker import InvocationContext, WorkerMisconfigured
+from workers.shared.runtime.function import PowertoolsHandler
 
 __all__ = ["SERVICE_KEY", "HttpWorker", "http_worker", "service_of"]
 
@@ -33,7 +29,7 @@ SERVICE_KEY = "service"
 Guard = Callable[[Mapping[str, Any]], dict[str, Any] | None]
 
 
-class HttpWorker(Generic[S]):
+class HttpWorker(PowertoolsHandler[S]):
     """A Lambda handler for API Gateway REST proxy events: call it with the event and the context."""
 
     def __init__(
@@ -45,38 +41,19 @@ class HttpWorker(Generic[S]):
         guard: Guard | None = None,
     ) -> None:
         self._resolver = resolver
-        self._build = build
         self._guard = guard
-        self._service: S | None = None
-        self._build_lock = threading.Lock()
-        self.logger = Logger(service=service)
-        self.tracer = Tracer(service=service)
-        self._handler = self.logger.inject_lambda_context(
-            correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
-        )(self.tracer.capture_lambda_handler(self._handle))
-
-    def __call__(self, event: dict[str, Any], context: InvocationContext) -> dict[str, Any]:
-        """Proxy event in, proxy response out."""
-        response: dict[str, Any] = self._handler(event, cast(LambdaContext, context))
-        return response
+        super().__init__(build, service=service, correlation_path=correlation_paths.API_GATEWAY_REST)
 
     def service(self) -> S:
         """The service of this process, built on first use."""
-        with self._build_lock:
-            if self._service is None:
-                try:
-                    self._service = self._build()
-                except ValidationError as error:
-                    # Settings come from the environment: name the fields, never echo the values.
-                    raise WorkerMisconfigured(validation_fields(error)) from None
-            return self._service
+        return self.app()
 
     def _handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if self._guard is not None:
             refused = self._guard(event)
             if refused is not None:
                 return refused
-        self._resolver.append_context(**{SERVICE_KEY: self.service()})  # type: ignore[no-untyped-call]
+        self._resolver.append_context(**{SERVICE_KEY: self.app()})  # type: ignore[no-untyped-call]
         return self._resolver.resolve(event, context)
 
 

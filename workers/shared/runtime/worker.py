@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,13 +28,27 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from schemas.bus import BusEvent
 from schemas.envelope import Event
-from schemas.errors import validation_fields
 from workers.shared.runtime.batch import LoggedBatchProcessor
+from workers.shared.runtime.once import BuiltOnce, InvocationContext, WorkerMisconfigured
 from workers.shared.runtime.readers import BusEventReader, Delivery, EventReader, RecordReader
+
+__all__ = [
+    "DEFAULT_IDEMPOTENCY_TTL_SECONDS",
+    "DEFAULT_METRICS_NAMESPACE",
+    "Emitted",
+    "InvocationContext",
+    "Outcome",
+    "SqsWorker",
+    "WorkerApp",
+    "WorkerMisconfigured",
+    "sqs_bus_worker",
+    "sqs_worker",
+    "sqs_worker_reading",
+]
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Event)
@@ -43,26 +57,6 @@ DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # The template's namespace. Without one Powertools raises at flush, after the batch's effects: an ECS
 # task or a test that forgot the variable would fail (and redo) every batch.
 DEFAULT_METRICS_NAMESPACE = "supportflow"
-
-
-class WorkerMisconfigured(RuntimeError):
-    """The worker's wiring rejected its settings: fails every invocation loudly, naming the fields."""
-
-    def __init__(self, fields: list[str]) -> None:
-        self.fields = fields
-        super().__init__(f"invalid worker settings: {'; '.join(fields)}")
-
-
-class InvocationContext(Protocol):
-    """What the handler reads of a context: Lambda's object, the consumer's stand-in, a test's fake."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    invoked_function_arn: str
-    aws_request_id: str
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the invocation times out."""
 
 
 class Emitted(BaseModel):
@@ -121,10 +115,9 @@ class SqsWorker(Generic[M]):
     def __init__(self, reader: RecordReader[M], build: Callable[[], WorkerApp[M]], service: str | None = None) -> None:
         self._reader = reader
         self._build = build
-        self._running: _Running[M] | None = None
         # The consumer may invoke one handler from several poller threads: the app is built once (under
-        # the lock) and shared; a batch processor holds one batch's state, so each thread has its own.
-        self._build_lock = threading.Lock()
+        # a lock) and shared; a batch processor holds one batch's state, so each thread has its own.
+        self._running = BuiltOnce(self._start)
         self._local = threading.local()
         self.logger = Logger(service=service)
         self.tracer = Tracer(service=service)
@@ -151,16 +144,7 @@ class SqsWorker(Generic[M]):
 
     def app(self) -> _Running[M]:
         """The app of this process, built on first use."""
-        with self._build_lock:
-            if self._running is None:
-                try:
-                    app = self._build()
-                except ValidationError as error:
-                    # Settings come from the environment: name the fields, do not echo the values.
-                    raise WorkerMisconfigured(validation_fields(error)) from None
-                self._running = self._start(app)
-                self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
-            return self._running
+        return self._running.get()
 
     @property
     def _processor(self) -> LoggedBatchProcessor:
@@ -169,7 +153,8 @@ class SqsWorker(Generic[M]):
             processor = self._local.processor = LoggedBatchProcessor()
         return processor
 
-    def _start(self, app: WorkerApp[M]) -> _Running[M]:
+    def _start(self) -> _Running[M]:
+        app = self._build()
         config = IdempotencyConfig(
             event_key_jmespath=self._reader.idempotency_key, expires_after_seconds=app.idempotency_ttl_seconds
         )
@@ -190,6 +175,7 @@ class SqsWorker(Generic[M]):
             outcome: Outcome = once(envelope=delivery.envelope, message=delivery.message)
             return outcome
 
+        self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
         return _Running(idempotency=config, process_once=process_once)
 
     def _handle_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
