@@ -202,6 +202,9 @@ def _observe(observer: Observer, ledger: Ledger) -> None:
         if ticket is not None:
             about = (
                 note.attributes.get("about_event_id")
+                # The notifier's attribute: the id of the event notified (an escalation notifies twice per
+                # ticket about two ApprovalRequested events, agents then supervisor: not a duplicate).
+                or note.attributes.get("event_id")
                 or detail.get("about_event_id")
                 or detail.get("event_id")
                 or f"{ticket}:{note.payload.get('event_type') or note.payload.get('detail-type')}"
