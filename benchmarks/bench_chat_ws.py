@@ -23,17 +23,17 @@ import boto3
 from websockets.sync.client import ClientConnection, connect
 
 from supportflow.local.websocket import WebSocketApiSpec, WebSocketGateway
-from workers.authorizer.handler import lambda_handler as authorizer_handler
 from workers.authorizer.logic import Authorizer
+from workers.authorizer.policy import authorize
 from workers.authorizer.tenants import InMemoryTenantDirectory, Tenant
-from workers.authorizer.wiring import set_authorizer
-from workers.chat_ws import bootstrap
+from workers.chat_ws.dispatch import CORRELATION_PATH, handle_event
 from workers.chat_ws.fakes import InMemoryConnectionStore, InMemorySessionStore
-from workers.chat_ws.handler import lambda_handler
 from workers.chat_ws.logic import SYSTEM_PROMPT
+from workers.chat_ws.wiring import ChatApp, ChatWsSettings, build_app
 from workers.shared.bedrock import BedrockClient, BedrockSettings, NullMetrics, NullTracer
 from workers.shared.bedrock.runtime import botocore_config
 from workers.shared.budgets import InMemoryBudgetStore, TokenBudget
+from workers.shared.runtime.function import function_worker
 
 N = int(os.environ.get("BENCH_CHAT_WS_N", "100"))
 QUESTION = "Where is my parcel? Order 4411 was due last week."
@@ -90,26 +90,32 @@ def _start_chat(client: BedrockClient) -> WebSocketGateway:
     budget = TokenBudget(InMemoryBudgetStore())
     tenants = InMemoryTenantDirectory()
     tenants.add(Tenant(tenant_id="bench", daily_token_limit=10**9, monthly_token_limit=10**10), "bench-key")
-    set_authorizer(Authorizer(tenants, budget))
+    authorizer = Authorizer(tenants, budget)
     spec = WebSocketApiSpec(
         name="ChatWebSocketApi", api_id="bench", stage="bench", routes=frozenset({"chat.send_message"})
     )
-    gateway = WebSocketGateway(spec, lambda_handler, authorizer=authorizer_handler)
+
+    def build_chat() -> ChatApp:
+        # Built at the first event, once the gateway has started and knows its @connections endpoint.
+        chat_settings = ChatWsSettings(
+            connections_table_name="unused",
+            chat_sessions_table_name="unused",
+            budgets_table_name="unused",
+            websocket_management_endpoint=gateway.management_endpoint,
+        )
+        return build_app(
+            chat_settings,
+            connections=InMemoryConnectionStore(),
+            sessions=InMemorySessionStore(),
+            model=client,
+            budget=budget,
+        )
+
+    chat = function_worker(build_chat, handle_event, service="chat-ws", correlation_path=CORRELATION_PATH)
+    gateway = WebSocketGateway(
+        spec, chat, authorizer=function_worker(lambda: authorizer, authorize, service="api-authorizer")
+    )
     gateway.start()
-    chat_settings = bootstrap.ChatWsSettings(
-        connections_table_name="unused",
-        chat_sessions_table_name="unused",
-        budgets_table_name="unused",
-        websocket_management_endpoint=gateway.management_endpoint,
-    )
-    parts = bootstrap.build_parts(
-        chat_settings,
-        connections=InMemoryConnectionStore(),
-        sessions=InMemorySessionStore(),
-        model=client,
-        budget=budget,
-    )
-    bootstrap.install(parts)
     return gateway
 
 
@@ -185,10 +191,8 @@ def main(results: dict[str, Any] | None = None) -> None:
             results["chat_ws"] = figures
     finally:
         gateway.stop()
-        # The last $disconnect still runs on the installed parts.
+        # The last $disconnect still runs on the chat handler's stores.
         gateway.wait_idle(5)
-        bootstrap.install(None)
-        set_authorizer(None)
         server.terminate()
         server.wait(10)
 

@@ -2,50 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from workers.authorizer.policy import authorize
+from workers.authorizer.wiring import build_authorizer
+from workers.shared.runtime.function import function_worker
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerRequestEvent,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from workers.authorizer.logic import Credentials
-from workers.authorizer.wiring import get_authorizer
-
-logger = Logger()
-tracer = Tracer()
-
-
-def credentials_of(event: APIGatewayAuthorizerRequestEvent) -> Credentials:
-    """The x-api-key header and the bearer token, header names case-insensitive (query too, for WebSocket)."""
-    headers = {str(k).lower(): str(v) for k, v in (event.headers or {}).items()}
-    query = event.query_string_parameters or {}
-    authorization = headers.get("authorization", "")
-    bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else query.get("token")
-    return Credentials(api_key=headers.get("x-api-key") or query.get("api_key"), bearer_token=bearer or None)
-
-
-def policy(principal: str, effect: str, method_arn: str, context: dict[str, Any]) -> dict[str, Any]:
-    """An IAM policy for every method of the stage (so a cached answer covers all routes), with context."""
-    # arn:aws:execute-api:region:account:api-id/stage/METHOD/path → allow api-id/stage/*
-    prefix = "/".join(method_arn.split("/", 2)[:2])
-    return {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": f"{prefix}/*"}],
-        },
-        "context": context,
-    }
-
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Allow or deny the caller; raise ``Unauthorized`` (API Gateway's 401) for unknown credentials."""
-    request = APIGatewayAuthorizerRequestEvent(event)
-    decision = get_authorizer().decide(credentials_of(request))
-    effect = "Allow" if decision.allowed else "Deny"
-    logger.info("caller authorized", extra={"tenant_id": decision.tenant.tenant_id, "effect": effect})
-    return policy(decision.tenant.tenant_id, effect, request.method_arn, decision.context())
+lambda_handler = function_worker(build_authorizer, authorize, service="api-authorizer")

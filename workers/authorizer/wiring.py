@@ -39,24 +39,12 @@ def jwt_secret(settings: AuthorizerSettings, provider: SecretsProvider | None = 
     return read
 
 
-_authorizer: Authorizer | None = None
-
-
-def get_authorizer() -> Authorizer:
-    """The process-wide authorizer, built on first use (tests install their own first)."""
-    global _authorizer  # noqa: PLW0603  (one composition root per cold start)
-    if _authorizer is None:
-        settings = AuthorizerSettings()
-        _authorizer = Authorizer(
-            DynamoDBTenantDirectory(settings.tenants_table_name),
-            TokenBudget(DynamoDBBudgetStore(settings.budgets_table_name)),
-            jwt_secret(settings),
-            settings.jwt_audience,
-        )
-    return _authorizer
-
-
-def set_authorizer(authorizer: Authorizer | None) -> None:
-    """Install an authorizer (tests), or clear it so the next call builds from the environment."""
-    global _authorizer  # noqa: PLW0603
-    _authorizer = authorizer
+def build_authorizer(settings: AuthorizerSettings | None = None) -> Authorizer:
+    """Wire the authorizer from the environment; tests build an Authorizer on in-memory tenants instead."""
+    settings = settings or AuthorizerSettings()
+    return Authorizer(
+        DynamoDBTenantDirectory(settings.tenants_table_name),
+        TokenBudget(DynamoDBBudgetStore(settings.budgets_table_name)),
+        jwt_secret(settings),
+        settings.jwt_audience,
+    )

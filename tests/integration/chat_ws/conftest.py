@@ -20,16 +20,16 @@ from websockets.sync.client import ClientConnection, connect
 from supportflow.bedrock_offline.server import OfflineBedrock
 from supportflow.local.websocket import WebSocketApiSpec, WebSocketGateway
 from tests.constants import TEST_ENVIRONMENT
-from workers.authorizer.handler import lambda_handler as authorizer_handler
 from workers.authorizer.logic import Authorizer
+from workers.authorizer.policy import authorize
 from workers.authorizer.tenants import InMemoryTenantDirectory, Tenant
-from workers.authorizer.wiring import set_authorizer
-from workers.chat_ws import bootstrap
+from workers.chat_ws.dispatch import CORRELATION_PATH, handle_event
 from workers.chat_ws.fakes import InMemoryConnectionStore, InMemorySessionStore
-from workers.chat_ws.handler import lambda_handler
+from workers.chat_ws.wiring import ChatApp, ChatWsSettings, build_app
 from workers.shared.bedrock import BedrockClient, BedrockSettings, NullMetrics, Result, StreamListener, XRayTracer
 from workers.shared.bedrock.runtime import botocore_config
 from workers.shared.budgets import BudgetLimits, InMemoryBudgetStore, TokenBudget
+from workers.shared.runtime.function import function_worker
 
 LIMITS = BudgetLimits(daily=20_000, monthly=100_000)
 TENANTS = {"key-acme": "acme", "key-globex": "globex"}
@@ -126,26 +126,29 @@ def chat_api(offline_bedrock: OfflineBedrock, monkeypatch: pytest.MonkeyPatch) -
         tenants.add(
             Tenant(tenant_id=tenant_id, daily_token_limit=LIMITS.daily, monthly_token_limit=LIMITS.monthly), api_key
         )
-    set_authorizer(Authorizer(tenants, budget))
-    gateway = WebSocketGateway(spec, lambda_handler, authorizer=authorizer_handler)
-    gateway.start()
+    authorizer = Authorizer(tenants, budget)
     connections, sessions = InMemoryConnectionStore(), InMemorySessionStore()
-    chat_settings = bootstrap.ChatWsSettings(
-        connections_table_name="unused",
-        chat_sessions_table_name="unused",
-        budgets_table_name="unused",
-        websocket_management_endpoint=gateway.management_endpoint,
-    )
     model = PacedModel(BedrockClient(runtime, settings, NullMetrics(), tracer=XRayTracer()))
-    bootstrap.install(
-        bootstrap.build_parts(chat_settings, connections=connections, sessions=sessions, model=model, budget=budget)
+
+    def build_chat() -> ChatApp:
+        # Built at the first event, once the gateway has started and knows its @connections endpoint.
+        chat_settings = ChatWsSettings(
+            connections_table_name="unused",
+            chat_sessions_table_name="unused",
+            budgets_table_name="unused",
+            websocket_management_endpoint=gateway.management_endpoint,
+        )
+        return build_app(chat_settings, connections=connections, sessions=sessions, model=model, budget=budget)
+
+    chat = function_worker(build_chat, handle_event, service="chat-ws", correlation_path=CORRELATION_PATH)
+    gateway = WebSocketGateway(
+        spec, chat, authorizer=function_worker(lambda: authorizer, authorize, service="api-authorizer")
     )
+    gateway.start()
     try:
         yield ChatApi(gateway, connections, sessions, budget, fault, model)
     finally:
         gateway.stop()
-        # The last $disconnect still runs on the installed parts.
+        # The last $disconnect runs on this fixture's handler before its stores go.
         gateway.wait_idle(5)
-        bootstrap.install(None)
-        set_authorizer(None)
         offline_bedrock.faults.clear()

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.unit.fakes import FakeLambdaContext
-from workers.authorizer import handler
+from workers.authorizer.handler import lambda_handler
 from workers.authorizer.logic import Authorizer, Unauthorized
+from workers.authorizer.policy import authorize
 from workers.authorizer.tenants import InMemoryTenantDirectory, Tenant
 from workers.authorizer.tokens import InvalidToken, sign_token, verify_token
-from workers.authorizer.wiring import set_authorizer
 from workers.shared.budgets import InMemoryBudgetStore, TokenBudget
+from workers.shared.runtime.function import FunctionWorker, function_worker
+from workers.shared.runtime.once import WorkerMisconfigured
 
 SECRET = "test-signing-secret"
+Handler = FunctionWorker[Authorizer]
 ARN = "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/POST/tickets"
 
 
@@ -26,25 +29,29 @@ def budget() -> TokenBudget:
 
 
 @pytest.fixture
-def authorizer(budget: TokenBudget) -> Iterator[Authorizer]:
-    """Two tenants with keys, installed as the handler's authorizer."""
+def authorizer(budget: TokenBudget) -> Handler:
+    """The authorizer's handler, built on two tenants with keys (and a disabled one) in memory."""
     tenants = InMemoryTenantDirectory()
     tenants.add(Tenant(tenant_id="acme", daily_token_limit=1_000, monthly_token_limit=10_000), api_key="acme-key")
     tenants.add(Tenant(tenant_id="globex", daily_token_limit=500, monthly_token_limit=500), api_key="globex-key")
     tenants.add(Tenant(tenant_id="gone", daily_token_limit=1, monthly_token_limit=1, enabled=False), api_key="gone-key")
     built = Authorizer(tenants, budget, jwt_secret=lambda: SECRET, audience="supportflow")
-    set_authorizer(built)
-    yield built
-    set_authorizer(None)
+    return function_worker(lambda: built, authorize, service="authorizer")
+
+
+def _authorize(handler: Handler, headers: dict[str, str]) -> dict[str, Any]:
+    return handler(_event(headers), FakeLambdaContext())
 
 
 def _event(headers: dict[str, str]) -> dict[str, object]:
     return {"type": "REQUEST", "methodArn": ARN, "headers": headers, "queryStringParameters": None}
 
 
-def test_a_known_key_is_allowed_with_the_tenant_and_what_remains_in_context(authorizer: Authorizer) -> None:
+def test_a_known_key_is_allowed_with_the_tenant_and_what_remains_in_context(
+    authorizer: Handler,
+) -> None:
     # Given acme's key, When authorized
-    answer = handler.lambda_handler(_event({"X-Api-Key": "acme-key"}), FakeLambdaContext())
+    answer = _authorize(authorizer, {"X-Api-Key": "acme-key"})
     # Then every method of the stage is allowed for acme, and the context carries its budget
     assert answer["principalId"] == "acme"
     statement = answer["policyDocument"]["Statement"][0]
@@ -56,13 +63,13 @@ def test_a_known_key_is_allowed_with_the_tenant_and_what_remains_in_context(auth
     assert answer["context"]["remainingDaily"] == 1_000
 
 
-def test_a_spent_tenant_is_denied_while_another_is_allowed(authorizer: Authorizer, budget: TokenBudget) -> None:
+def test_a_spent_tenant_is_denied_while_another_is_allowed(authorizer: Handler, budget: TokenBudget) -> None:
     # Given globex spent its whole day
     limits = Tenant(tenant_id="globex", daily_token_limit=500, monthly_token_limit=500).limits
     budget.settle(budget.reserve("globex", 500, limits), 500)
     # When both tenants call
-    denied = handler.lambda_handler(_event({"x-api-key": "globex-key"}), FakeLambdaContext())
-    allowed = handler.lambda_handler(_event({"x-api-key": "acme-key"}), FakeLambdaContext())
+    denied = _authorize(authorizer, {"x-api-key": "globex-key"})
+    allowed = _authorize(authorizer, {"x-api-key": "acme-key"})
     # Then globex is denied and acme allowed
     assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
@@ -72,18 +79,18 @@ def test_a_spent_tenant_is_denied_while_another_is_allowed(authorizer: Authorize
     "headers", [{}, {"x-api-key": "nobody"}, {"x-api-key": "gone-key"}, {"Authorization": "Bearer x.y.z"}]
 )
 def test_missing_unknown_disabled_or_forged_credentials_are_unauthorized(
-    authorizer: Authorizer, headers: dict[str, str]
+    authorizer: Handler, headers: dict[str, str]
 ) -> None:
     # Given credentials naming no enabled tenant, When authorized, Then Lambda fails with "Unauthorized" (a 401)
     with pytest.raises(Unauthorized, match=r"^Unauthorized$"):
-        handler.lambda_handler(_event(headers), FakeLambdaContext())
+        _authorize(authorizer, headers)
 
 
-def test_a_signed_token_names_its_tenant(authorizer: Authorizer) -> None:
+def test_a_signed_token_names_its_tenant(authorizer: Handler) -> None:
     # Given an HS256 token for globex
     token = sign_token({"tenant_id": "globex", "aud": "supportflow", "exp": int(time.time()) + 60}, SECRET)
     # When authorized, Then globex it is
-    answer = handler.lambda_handler(_event({"authorization": f"Bearer {token}"}), FakeLambdaContext())
+    answer = _authorize(authorizer, {"authorization": f"Bearer {token}"})
     assert answer["principalId"] == "globex"
 
 
@@ -111,13 +118,21 @@ def test_a_token_with_another_algorithm_is_refused() -> None:
         verify_token(f"{header}.{token.split('.')[1]}.", SECRET)
 
 
-def test_a_key_and_a_token_naming_different_tenants_are_unauthorized(authorizer: Authorizer) -> None:
+def test_a_key_and_a_token_naming_different_tenants_are_unauthorized(authorizer: Handler) -> None:
     # Given acme's key with a valid token for globex (the gateway caches answers per key)
     token = sign_token({"tenant_id": "globex", "aud": "supportflow", "exp": int(time.time()) + 60}, SECRET)
     headers = {"x-api-key": "acme-key", "authorization": f"Bearer {token}"}
     # When authorized, Then refused, so the key's cached answer can never name globex
     with pytest.raises(Unauthorized):
-        handler.lambda_handler(_event(headers), FakeLambdaContext())
+        _authorize(authorizer, headers)
     # And the same token with globex's own key is allowed
     headers["x-api-key"] = "globex-key"
-    assert handler.lambda_handler(_event(headers), FakeLambdaContext())["principalId"] == "globex"
+    assert _authorize(authorizer, headers)["principalId"] == "globex"
+
+
+def test_the_deployed_handler_names_a_missing_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the template's handler with no tenants table in the environment
+    monkeypatch.delenv("TENANTS_TABLE_NAME", raising=False)
+    # When a caller arrives, Then the failure names the variable, not a KeyError mid-request
+    with pytest.raises(WorkerMisconfigured, match="tenants_table_name"):
+        lambda_handler(_event({"x-api-key": "acme-key"}), FakeLambdaContext())
