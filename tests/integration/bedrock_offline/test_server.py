@@ -14,6 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
+from supportflow.bedrock_offline import operations
 from supportflow.bedrock_offline.faults import FAULT_HEADER
 from supportflow.bedrock_offline.server import OfflineBedrock
 from tests.constants import CLAUDE_3_HAIKU, DUMMY_CREDENTIALS, REGION, TITAN_EMBED
@@ -388,11 +389,35 @@ def test_mid_stream_throttle_on_invoke_stream(server: OfflineBedrock) -> None:
         list(out["body"])
 
 
-def test_latency_fault_adds_delay(server: OfflineBedrock) -> None:
-    client = with_fault(make_client(server.start()), "latency=300")
-    started = time.perf_counter()
-    client.count_tokens(modelId=MODEL, input={"converse": {"messages": user("hi")}})  # type: ignore[typeddict-item]
-    assert time.perf_counter() - started >= 0.3
+class RecordedSleeps:
+    """Stands in for the server module's ``time``: each sleep is recorded instead of waited, the rest is ``time``."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        """Record the delay the server asked for."""
+        self.slept.append(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def test_latency_fault_delays_the_answer_by_the_asked_amount(
+    server: OfflineBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the server's sleeps recorded rather than waited (no wall-clock in tests)
+    sleeps = RecordedSleeps()
+    monkeypatch.setattr(operations, "time", sleeps)
+    messages: Any = {"converse": {"messages": user("hi")}}
+    # When a call asks for no fault, then one asks for 300 ms of latency
+    plain = make_client(server.start()).count_tokens(modelId=MODEL, input=messages)
+    assert sleeps.slept == []
+    slowed = with_fault(make_client(server.start()), "latency=300")
+    delayed = slowed.count_tokens(modelId=MODEL, input=messages)
+    # Then the server held that answer back 0.3 s once, and it is still the normal answer
+    assert sleeps.slept == [0.3]
+    assert delayed["inputTokens"] == plain["inputTokens"] > 0
 
 
 def test_concurrent_calls_agree(server: OfflineBedrock) -> None:
