@@ -5,6 +5,7 @@ The authorizer has already resolved the tenant; its context (``requestContext.au
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -15,8 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from pydantic import BaseModel
 
-from workers.api.bootstrap import get_service
-from workers.api.logic import ApiError, Caller
+from workers.api.logic import ApiError, ApiService, Caller
 from workers.api.models import (
     ChatIn,
     ChatOut,
@@ -32,6 +32,7 @@ from workers.api.models import (
     TicketOut,
 )
 from workers.shared.budgets import BudgetLimits, Remaining
+from workers.shared.runtime.http import service_of
 
 logger = Logger(child=True)
 
@@ -84,6 +85,10 @@ app.configure_openapi(
     security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
     security=[{"apiKey": []}],
 )
+
+
+def _service() -> ApiService:
+    return service_of(app, ApiService)
 
 
 def caller() -> Caller:
@@ -151,27 +156,27 @@ def _unexpected(error: Exception) -> Response[ErrorBody]:
 def submit_ticket(body: TicketIn) -> Response[TicketAcceptedOut]:
     """Submit a ticket; the pipeline classifies, analyses and drafts it."""
     who = caller()
-    return _answer(get_service().submit_ticket(who, body, base_url()), who.remaining, 202)
+    return _answer(_service().submit_ticket(who, body, base_url()), who.remaining, 202)
 
 
 @app.get("/tickets/<ticket_id>", responses=_responses(200, "The ticket as recorded so far.", TicketOut, (404,)))
 def get_ticket(ticket_id: TicketId) -> Response[TicketOut]:
     """Read a ticket: status, classification, sentiment, key issues, suggested solution, draft, escalation."""
     who = caller()
-    return _answer(get_service().get_ticket(who, ticket_id), who.remaining)
+    return _answer(_service().get_ticket(who, ticket_id), who.remaining)
 
 
 @app.post("/feedback", responses=_responses(202, "Received, or awaiting its upload.", FeedbackAcceptedOut, (501,)))
 def submit_feedback(body: FeedbackIn) -> Response[FeedbackAcceptedOut]:
     """Submit feedback: inline text, or a document to PUT to the presigned URL the answer gives."""
     who = caller()
-    return _answer(get_service().submit_feedback(who, body), who.remaining, 202)
+    return _answer(_service().submit_feedback(who, body), who.remaining, 202)
 
 
 @app.post("/chat", responses=_responses(200, "The model's reply.", ChatOut, (429, 503)))
 def chat(body: ChatIn) -> Response[ChatOut]:
     """One chat turn: the reply, its usage and cost; the budget headers say what remains after it."""
-    reply, remaining = get_service().chat(caller(), body)
+    reply, remaining = _service().chat(caller(), body)
     return _answer(reply, remaining)
 
 
@@ -179,14 +184,14 @@ def chat(body: ChatIn) -> Response[ChatOut]:
 def get_session(session_id: SessionId) -> Response[ChatSessionOut]:
     """A chat session's history."""
     who = caller()
-    return _answer(get_service().get_session(who, session_id), who.remaining)
+    return _answer(_service().get_session(who, session_id), who.remaining)
 
 
 @app.delete("/chat/sessions/<session_id>", responses=_responses(204, "Deleted.", None, (404,)))
 def delete_session(session_id: SessionId) -> Response[None]:
     """Forget a chat session."""
     who = caller()
-    get_service().delete_session(who, session_id)
+    _service().delete_session(who, session_id)
     return Response(status_code=204, headers=who.remaining.headers())
 
 
@@ -194,14 +199,14 @@ def delete_session(session_id: SessionId) -> Response[None]:
 def submit_queries(body: QueriesIn) -> Response[QueriesAcceptedOut]:
     """Queue one query or a batch; poll each status URL."""
     who = caller()
-    return _answer(get_service().submit_queries(who, body, base_url()), who.remaining, 202)
+    return _answer(_service().submit_queries(who, body, base_url()), who.remaining, 202)
 
 
 @app.get("/queries/<query_id>", responses=_responses(200, "The query's state.", QueryOut, (404,)))
 def get_query(query_id: QueryId) -> Response[QueryOut]:
     """A query: queued, running, done (result, usage, cost) or failed (reason)."""
     who = caller()
-    return _answer(get_service().get_query(who, query_id), who.remaining)
+    return _answer(_service().get_query(who, query_id), who.remaining)
 
 
 def _refuse(status: int, code: str, message: str) -> dict[str, Any]:
@@ -213,8 +218,8 @@ def _refuse(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve one REST proxy event; a body that is not UTF-8 JSON is refused before anything parses it."""
+def refuse_unreadable_body(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Refuse a body that is not UTF-8 JSON before anything parses it; None lets routing go on."""
     headers = event.get("headers") or {}
     content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
     media_type = content_type.split(";", 1)[0].strip().lower()
@@ -223,4 +228,4 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _refuse(415, "unsupported_media_type", "send the body as application/json")
     if body and event.get("isBase64Encoded"):
         return _refuse(400, "unreadable_body", "the body is not UTF-8 text")
-    return app.resolve(event, context)
+    return None

@@ -1,4 +1,4 @@
-"""Composition root of the REST API: settings, stores, queue, model and budget, built once per cold start."""
+"""Composition root of the REST API: settings in; stores, queue, model and budget built (once per handler)."""
 
 from __future__ import annotations
 
@@ -37,11 +37,8 @@ class ApiSettings(BaseSettings):
     chat_max_output_tokens: int = Field(default=1_024, gt=0)
 
 
-_service: ApiService | None = None
-
-
 def build_service(settings: ApiSettings | None = None) -> ApiService:
-    """Every adapter from the environment."""
+    """Wire the API from the environment; tests build an ApiService over fakes of its ports instead."""
     settings = settings or ApiSettings()
     return ApiService(
         publisher=EventBridgePublisher(settings.event_bus_name, source="supportflow.api"),
@@ -57,17 +54,3 @@ def build_service(settings: ApiSettings | None = None) -> ApiService:
         chat_max_input_tokens=settings.chat_max_input_tokens,
         chat_max_output_tokens=settings.chat_max_output_tokens,
     )
-
-
-def get_service() -> ApiService:
-    """The process-wide service, built on first use (after tests had a chance to install their own)."""
-    global _service  # noqa: PLW0603  (one composition root per cold start)
-    if _service is None:
-        _service = build_service()
-    return _service
-
-
-def set_service(service: ApiService | None) -> None:
-    """Install a service (tests), or clear it so the next call builds from the environment."""
-    global _service  # noqa: PLW0603
-    _service = service
