@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from supportflow.local.observe import ReceivedMessage, peek_messages, take_messages
+from supportflow.local.observe import ReceivedMessage, peek_messages
 from supportflow.local.stack import EmulatedStack
+
+# Messages taken from a tap queue per watch-loop turn, so progress and decisions keep their pace.
+DRAIN_MOST = 300
 
 
 @dataclass(frozen=True)
@@ -45,15 +48,45 @@ class Observer:
                 stack.clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn(stack, self.sns_url))
         self.dead_letter_queues = dead_letter_queues(stack)
 
-    def bus_events(self) -> Iterator[tuple[dict[str, Any], datetime | None]]:
-        """Events that crossed the bus since the last call, each with when the bus delivered it."""
-        for message in take_messages(self.stack.clients.sqs, self.tap_url, _any, expected=1000, timeout=0):
+    def bus_events(self, most: int = DRAIN_MOST) -> Iterator[tuple[dict[str, Any], datetime | None]]:
+        """Events that crossed the bus since the last call (up to ``most``), each with when the bus delivered it."""
+        for message in self._drain(self.tap_url, most):
             if isinstance(message.json, dict):
                 yield message.json, delivered_at(message)
 
-    def notifications(self) -> Iterator[Notification]:
-        """SNS messages published since the last call."""
-        for message in take_messages(self.stack.clients.sqs, self.sns_url, _any, expected=1000, timeout=0):
+    def _drain(self, url: str, most: int = DRAIN_MOST) -> Iterator[ReceivedMessage]:
+        """Take what the queue holds now, up to ``most``: ten per receive, deleted ten per request.
+
+        A run with escalations puts ~20 events per ticket on the bus; one delete per message would
+        cost the busy emulator eleven requests per ten events and stall the watch loop for minutes.
+        """
+        sqs = self.stack.clients.sqs
+        taken = 0
+        while taken < most:
+            response = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageSystemAttributeNames=["All"]
+            )
+            raw_messages = response.get("Messages") or []
+            if not raw_messages:
+                return
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(raw_messages)],
+            )
+            for raw in raw_messages:
+                attributes = {str(k): str(v) for k, v in (raw.get("Attributes") or {}).items()}
+                taken += 1
+                yield ReceivedMessage(
+                    queue_url=url,
+                    message_id=raw["MessageId"],
+                    body=raw.get("Body", ""),
+                    receive_count=int(attributes.get("ApproximateReceiveCount", "0")),
+                    attributes=attributes,
+                )
+
+    def notifications(self, most: int = DRAIN_MOST) -> Iterator[Notification]:
+        """SNS messages published since the last call (up to ``most``)."""
+        for message in self._drain(self.sns_url, most):
             envelope = message.json if isinstance(message.json, dict) else {}
             try:
                 payload = json.loads(envelope.get("Message", ""))

@@ -17,13 +17,14 @@ from typing import Any
 from supportflow.local.run.approver import ApproveMode, Approver
 from supportflow.local.run.chaos import POISON_MARKER, Chaos, ChaosStats
 from supportflow.local.run.ledger import STAGE_WORKERS, Ledger, Route, outcome, ticket_end
-from supportflow.local.run.observer import Observer
+from supportflow.local.run.observer import DRAIN_MOST, Observer
 from supportflow.local.run.tickets import PlannedTicket
 from supportflow.local.stack import PROJECT_ROOT, EmulatedStack
 
 POLL_SECONDS = 0.3
 DLQ_POLL_SECONDS = 2.0
 APPROVER_POLL_SECONDS = 0.5
+FINAL_DRAIN_MOST = 1_000_000  # after the watch: everything still on the taps
 SETTLE_SECONDS = 2.0  # after the last end, keep watching for late duplicates
 DEFAULT_ROUTES_FILE = PROJECT_ROOT / "workers" / "notify" / "routes.json"
 PUT_EVENTS_BATCH = 10
@@ -185,17 +186,17 @@ def _watch(
             if time.monotonic() >= settle_until:
                 break
         time.sleep(POLL_SECONDS)
-    _observe(observer, result.ledger)
+    _observe(observer, result.ledger, most=FINAL_DRAIN_MOST)
     _observe_dead_letters(observer, result)
 
 
-def _observe(observer: Observer, ledger: Ledger) -> None:
-    for event, delivered_at in observer.bus_events():
+def _observe(observer: Observer, ledger: Ledger, most: int = DRAIN_MOST) -> None:
+    for event, delivered_at in observer.bus_events(most):
         carried = event.get("detail")
         if isinstance(carried, dict):
             event_id = str(carried.get("event_id") or event.get("id"))
             ledger.add_event(str(event.get("detail-type")), event_id, carried, delivered_at)
-    for note in observer.notifications():
+    for note in observer.notifications(most):
         inner = note.payload.get("detail")
         detail: dict[str, Any] = inner if isinstance(inner, dict) else note.payload
         ticket = ledger.ticket_of(str(note.payload.get("detail-type") or note.payload.get("event_type")), detail)
