@@ -3,7 +3,8 @@
 A reader also names what idempotency keys on. Two exist: the bus event itself (for a worker that must
 answer even an invalid detail, as intake answers with a rejection) and the typed event in its detail.
 A Step Functions ``waitForTaskToken`` message (a task token and an input, not a bus event) is the
-third, ``TaskTokenReader``; the worker runtime needs nothing else to serve it.
+third, ``TaskTokenReader``; a message a producer of the project puts on a queue directly (a query the API
+enqueues) is the fourth, ``MessageReader``; the worker runtime needs nothing else to serve them.
 """
 
 from __future__ import annotations
@@ -122,3 +123,27 @@ class TaskTokenReader(Generic[T]):
         """Parse the body as the task message; the token is also the idempotency key."""
         message = self.message_type.model_validate_json(cap_json_depth(body))
         return Delivery(message=message, envelope=message, correlation_id=message.correlation_id)
+
+
+@dataclass(frozen=True)
+class MessageReader(Generic[M]):
+    """A message model sent straight to the queue (not a bus event): its fields name its key and correlation.
+
+    ``idempotency_key`` is a JMESPath into the message (e.g. ``"[tenant_id, query_id]"``); a body that is not
+    the model fails the record with a ``ValidationError``, logged by type and field.
+    """
+
+    message_type: type[M]
+    idempotency_key: str
+    correlation_field: str | None = None
+
+    @property
+    def consumes(self) -> Sequence[str]:
+        """The message type accepted."""
+        return [self.message_type.__name__]
+
+    def read(self, body: str) -> Delivery[M]:
+        """Parse the body as the message; it is its own idempotency envelope."""
+        message = self.message_type.model_validate_json(cap_json_depth(body))
+        correlation = getattr(message, self.correlation_field) if self.correlation_field else None
+        return Delivery(message=message, envelope=message, correlation_id=str(correlation) if correlation else None)
