@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from supportflow.local.readiness import READY_TIMEOUT_SECONDS
 from workers.shared.runtime.consumer import ConsumerConfig
 
 logger = logging.getLogger("supportflow.local")
 
-WORKER_READY_TIMEOUT_SECONDS = 30.0
 WORKER_STOP_TIMEOUT_SECONDS = 10.0
 
 
@@ -116,7 +116,7 @@ class WorkerProcess:
                 msg += f" (see {self.log_path or 'stderr'})"
                 raise WorkerError(msg)
             if time.monotonic() > deadline:
-                msg = f"worker {self.key} not ready after {WORKER_READY_TIMEOUT_SECONDS} s"
+                msg = f"worker {self.key} not ready after {READY_TIMEOUT_SECONDS} s"
                 raise WorkerError(msg)
             time.sleep(0.05)
 
@@ -174,7 +174,7 @@ class Supervisor:
             for worker in pending:
                 self.workers[worker.key] = worker
                 worker.start()
-        deadline = time.monotonic() + WORKER_READY_TIMEOUT_SECONDS
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         for worker in pending:
             worker.wait_ready(deadline)
         with self._lock:

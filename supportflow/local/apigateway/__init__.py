@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from supportflow.local.apigateway.spec import RestApiSpec, Route, describe_rest_api, match_route
+from supportflow.local.readiness import READY_TIMEOUT_SECONDS
 from supportflow.local.resources import FunctionSpec, ResourceInfo
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
 
 logger = logging.getLogger("supportflow.local")
 
-READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
 # SAM's implicit deployment stage; served (as in AWS) but not the URL we show first.
 _SAM_PLACEHOLDER_STAGE = "Stage"

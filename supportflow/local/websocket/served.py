@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supportflow.local.readiness import READY_TIMEOUT_SECONDS
 from supportflow.local.resources import FunctionSpec, ResourceInfo
 from supportflow.local.websocket.gateway import WebSocketApiSpec, spec_to_json
 
 logger = logging.getLogger("supportflow.local")
 
-READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
 _LAMBDA_URI = re.compile(r"^arn:[^:]+:apigateway:[^:]+:lambda:path/[^/]+/functions/(?P<arn>.+)/invocations$")
 _WSS_URL = re.compile(r"wss://(?P<api_id>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?")
