@@ -23,10 +23,11 @@ DECIDED_BY = "supportflow-run"
 EDIT_ONE_IN = 3
 EDIT_SUFFIX = "\n\n(Reviewed by our support team.)"
 # Seconds a human has per stage (agents, then the supervisor), as template parameter overrides. Long
-# enough for the run to decide under load; short enough that `timeout` ends within the run.
-DECIDING_TIMEOUT_SECONDS = 60
+# enough for the run to decide under load; short enough that `timeout` ends within the run. The draft's
+# wait is generous: a 300-ticket chaos run queues drafts for approval for up to a minute.
+DECIDING_TIMEOUT_SECONDS = 120
 TIMEOUT_MODE_SECONDS = 2
-DRAFT_TIMEOUT_SECONDS = 60
+DRAFT_TIMEOUT_SECONDS = 300
 APPROVAL_TIMEOUT_PARAMETERS = (
     "HighPriorityApprovalTimeoutSeconds",
     "NormalPriorityApprovalTimeoutSeconds",
