@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -163,3 +165,53 @@ def test_settings_missing_from_the_environment_fail_every_invocation_by_name(
 
 def _app_from(settings: IdempotentWorkerSettings) -> WorkerApp[TicketAccepted]:
     return WorkerApp(handle=lambda _accepted: None, persistence=InMemoryIdempotencyStore())
+
+
+def test_a_copy_arriving_while_the_original_is_in_progress_waits_for_its_outcome(load_event: LoadEvent) -> None:
+    # Given a worker whose logic is still busy with an event when a second copy of it arrives
+    release, started = threading.Event(), threading.Event()
+    worker = SeeingWorker()
+
+    def slow_see(accepted: TicketAccepted) -> TicketSeen:
+        started.set()
+        assert release.wait(5), "the original was never released"
+        return worker.see(accepted)
+
+    handler = sqs_worker(consumes=TicketAccepted, build=lambda: WorkerApp(handle=slow_see, persistence=worker.store))
+    body = json.dumps(load_event("TicketAccepted"))
+    responses: list[Any] = []
+    original = threading.Thread(target=lambda: responses.append(handler(sqs_event(body), FakeLambdaContext())))
+    original.start()
+    assert started.wait(5)
+    # When the copy is handled while the original is in progress, and the original then finishes
+    threading.Timer(0.3, release.set).start()
+    copy_response = handler(sqs_event(body), FakeLambdaContext())
+    original.join(5)
+    # Then the copy succeeds with the original's outcome instead of failing into a retry, and the effect ran once
+    assert copy_response == responses[0] == {"batchItemFailures": []}
+    assert len(worker.handled) == 1
+    assert len(worker.publisher.published) == 1
+
+
+def test_a_copy_gives_up_waiting_within_the_invocation_time_and_fails_for_a_later_retry(
+    load_event: LoadEvent,
+) -> None:
+    # Given an event whose in-progress mark was left by an invocation that died (it never completes)
+    worker = SeeingWorker()
+    blocked = threading.Event()
+
+    def never_done(accepted: TicketAccepted) -> TicketSeen:
+        blocked.wait(10)
+        return worker.see(accepted)
+
+    handler = sqs_worker(consumes=TicketAccepted, build=lambda: WorkerApp(handle=never_done, persistence=worker.store))
+    body = json.dumps(load_event("TicketAccepted"))
+    stuck = threading.Thread(target=lambda: handler(sqs_event(body), FakeLambdaContext()), daemon=True)
+    stuck.start()
+    while not worker.store.records:
+        time.sleep(0.01)
+    # When a copy arrives with almost no invocation time left (5.5 s, of which 5 s are the safety margin)
+    response = handler(sqs_event(body), FakeLambdaContext(remaining_ms=5_500))
+    blocked.set()
+    # Then it fails its record (SQS retries it later) instead of waiting past its own deadline
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}

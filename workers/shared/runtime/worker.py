@@ -26,9 +26,11 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from schemas.bus import BusEvent
 from schemas.envelope import Event
@@ -54,6 +56,10 @@ M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Event)
 
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# A copy of an event that another invocation is processing waits this long for its outcome; past it the
+# record fails and SQS redelivers it later (by then a crashed original's in-progress mark has expired).
+DEFAULT_IN_PROGRESS_WAIT_SECONDS = 20.0
+IN_PROGRESS_SAFETY_SECONDS = 5.0
 # The template's namespace. Without one Powertools raises at flush, after the batch's effects: an ECS
 # task or a test that forgot the variable would fail (and redo) every batch.
 DEFAULT_METRICS_NAMESPACE = "supportflow"
@@ -95,6 +101,22 @@ class WorkerApp(Generic[M]):
     handle: Callable[[M], Event | Sequence[Event] | None]
     persistence: BasePersistenceLayer
     idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
+    # How long a copy waits for another copy of the same event that is being processed at this moment.
+    in_progress_wait_seconds: float = DEFAULT_IN_PROGRESS_WAIT_SECONDS
+
+
+def _waiting_for_in_progress(config: IdempotencyConfig, wait_seconds: float) -> Retrying:
+    """Retry while the same event is in progress elsewhere: bounded by the wait and the invocation's time left."""
+    context = config.lambda_context
+    if context is not None:
+        left = context.get_remaining_time_in_millis() / 1000 - IN_PROGRESS_SAFETY_SECONDS
+        wait_seconds = max(0.0, min(wait_seconds, left))
+    return Retrying(
+        retry=retry_if_exception_type(IdempotencyAlreadyInProgressError),
+        stop=stop_after_delay(wait_seconds),
+        wait=wait_exponential(multiplier=0.1, max=2.0),
+        reraise=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -172,7 +194,12 @@ class SqsWorker(Generic[M]):
         )
 
         def process_once(delivery: Delivery[M]) -> Outcome:
-            outcome: Outcome = once(envelope=delivery.envelope, message=delivery.message)
+            # Another copy of the same event may be in progress right now (an upstream that re-published
+            # after a crash): wait for it to finish and answer with its outcome, rather than failing this
+            # copy into a quick retry that can exhaust the receives before the original completes.
+            for attempt in _waiting_for_in_progress(config, app.in_progress_wait_seconds):
+                with attempt:
+                    outcome: Outcome = once(envelope=delivery.envelope, message=delivery.message)
             return outcome
 
         self.logger.info("worker built", extra={"consumes": list(self._reader.consumes)})
