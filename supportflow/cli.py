@@ -137,6 +137,8 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--report", type=Path, default=None, help="also write the report as JSON to this file")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every outcome")
     run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
+    run.add_argument("--feedback", type=int, default=4, help="feedback files to submit and await (default 4)")
+    run.add_argument("--no-enrichment", action="store_true", help="skip the one catalog enrichment run")
     run.add_argument(
         "--approve",
         choices=["auto", "reject", "timeout"],
@@ -222,6 +224,7 @@ def _up(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from supportflow.local.run import Progress, generate_tickets, render, run_tickets, summarise  # noqa: PLC0415
     from supportflow.local.run.approver import escalation_parameters  # noqa: PLC0415
+    from supportflow.local.run.enrichment import DEFAULT_ITEMS as ENRICHMENT_ITEMS  # noqa: PLC0415
 
     # Short approval timeouts for the run; a --param given on the command line still wins.
     args.param = [f"{k}={v}" for k, v in escalation_parameters(args.approve).items()] + list(args.param)
@@ -249,6 +252,8 @@ def _run(args: argparse.Namespace) -> int:
             seed=args.seed,
             approve=args.approve,
             progress=show,
+            feedback=args.feedback,
+            enrichment_items=0 if args.no_enrichment else ENRICHMENT_ITEMS,
         )
         print(file=sys.stderr, flush=True)
     summary = summarise(result)

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_small_run_loses_nothing_and_does_nothing_twice(local_stack: EmulatedStack, unique_id: str) -> None:
-    # Given twelve realistic tickets, the crafted ones among them
+    # Given twelve realistic tickets, the crafted ones among them, and four feedback files (one unreadable)
     tickets = generate_tickets(12, seed=5, run_tag=unique_id)
-    # When they run through the stack
-    result = run_tickets(local_stack, tickets, timeout=150)
+    # When they run through the stack, with one enrichment run over a small catalog slice
+    result = run_tickets(local_stack, tickets, timeout=150, feedback=4, enrichment_items=6)
     summary = summarise(result)
     # Then every ticket reached an end, none was lost, no effect happened twice
     assert summary["lost"] == 0, summary["lost_items"]
@@ -37,6 +37,14 @@ def test_a_small_run_loses_nothing_and_does_nothing_twice(local_stack: EmulatedS
     assert summary["cost_per_ticket_usd"] > 0 and "draft" in summary["cost_by_stage"]
     # And the stages are timed between bus deliveries: the ticket record takes time
     assert summary["stage_latency_ms"]["record"]["p95"] > 0
+    # And three feedback files were analysed, the unreadable one failed (as expected, not unexpected)
+    feedback = summary["feedback"]
+    assert (feedback["submitted"], feedback["analyzed"], feedback["failed"]) == (4, 3, 1)
+    assert summary["unexpected_outcomes"] == []
+    # And the enrichment run enriched its slice on demand (below the batch minimum), with tokens and a cost
+    enrichment = summary["enrichment"]
+    assert enrichment["status"] == "succeeded" and enrichment["mode"] == "on_demand"
+    assert enrichment["items"] >= 6 and enrichment["tokens"] > 0 and enrichment["cost_usd"] > 0
 
 
 def test_a_chaos_run_still_loses_nothing_and_the_poison_is_in_the_dlqs(

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from supportflow.local.run.costs import cost_report
+from supportflow.local.run.feedback import feedback_counts
 from supportflow.local.run.ledger import Ledger, duplicates, outcome, stage_latency_ms, tally, usage
 from supportflow.local.run.runner import RunResult
 
@@ -67,6 +68,14 @@ def summarise(result: RunResult) -> dict[str, Any]:
     dead_tickets = sorted(ledger.dead_tickets)
     accepted = sum(1 for t in result.tickets if ledger.first(t.ticket_id, "TicketAccepted") is not None)
     drafted = drafts(ledger)
+    feedback = feedback_counts(result.feedback) if result.feedback is not None else None
+    if feedback is not None:
+        # A feedback file without an outcome is lost, one analysed twice a duplicate, like a ticket.
+        lost_tickets += feedback["lost_items"]
+        doubled = [*doubled, *feedback["duplicate_items"]]
+        wrong += feedback["unexpected"]
+    if result.enrichment is not None and result.enrichment["status"] != "succeeded":
+        wrong.append(f"enrichment run ended {result.enrichment['status']}: {result.enrichment['error']}")
     return {
         "submitted": len(result.tickets),
         # Reached the end of its path: drafted (and merged, notified), or escalated and resolved.
@@ -110,6 +119,8 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "chaos": result.chaos.as_dict() if result.chaos else None,
         "seconds": round(result.seconds, 2),
         "tickets_per_s": round(len(result.tickets) / result.seconds, 2) if result.seconds else 0.0,
+        "feedback": feedback,
+        "enrichment": result.enrichment,
     }
 
 
@@ -165,6 +176,7 @@ def render(summary: dict[str, Any], result: RunResult) -> str:
     for name in ("intents", "sentiments", "notifications", "crm_records", "worker_restarts", "dlq_by_queue"):
         if summary[name]:
             lines.append(f"{name}: " + ", ".join(f"{k} {v}" for k, v in summary[name].items()))
+    lines.extend(_extras(summary))
     if summary["escalation_candidates"]:
         lines.append(f"escalation candidates: {len(summary['escalation_candidates'])}")
     if summary["chaos"]:
@@ -177,6 +189,25 @@ def render(summary: dict[str, Any], result: RunResult) -> str:
     for item in summary["unexpected_outcomes"]:
         lines.append(f"UNEXPECTED {item}")
     return "\n".join(lines)
+
+
+def _extras(summary: dict[str, Any]) -> list[str]:
+    """The feedback and enrichment lines, when the run had them."""
+    lines = []
+    feedback = summary.get("feedback")
+    if feedback:
+        lines.append(
+            "feedback: submitted {submitted}  analyzed {analyzed}  failed {failed}".format(**feedback)
+            + f"  ({', '.join(feedback['kinds'])})"
+        )
+    enrichment = summary.get("enrichment")
+    if enrichment:
+        lines.append(
+            f"enrichment: {enrichment['status']}  items {enrichment['items']} of {enrichment['seeded']} seeded"
+            f"  mode {enrichment['mode'] or '-'}  tokens {enrichment['tokens']}  cost ${enrichment['cost_usd']:.4f}"
+            + (f"  error {enrichment['error']}" if enrichment["error"] else "")
+        )
+    return lines
 
 
 def _path_end(ledger: Ledger, ticket: str) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 
 from supportflow.local.run.approver import ApproveMode, Approver
 from supportflow.local.run.chaos import POISON_MARKER, Chaos, ChaosStats
+from supportflow.local.run.enrichment import EnrichmentRun, enrichment_deployed, finish_enrichment, start_enrichment
+from supportflow.local.run.feedback import FeedbackLedger, feedback_deployed, plan_feedback, submit_feedback
 from supportflow.local.run.ledger import STAGE_WORKERS, Ledger, Route, outcome, ticket_end
 from supportflow.local.run.observer import DRAIN_MOST, Observer
 from supportflow.local.run.tickets import PlannedTicket
@@ -28,6 +30,7 @@ FINAL_DRAIN_MOST = 1_000_000  # after the watch: everything still on the taps
 SETTLE_SECONDS = 2.0  # after the last end, keep watching for late duplicates
 DEFAULT_ROUTES_FILE = PROJECT_ROOT / "workers" / "notify" / "routes.json"
 PUT_EVENTS_BATCH = 10
+ENRICHMENT_GRACE_SECONDS = 60.0  # after the tickets: how long the enrichment run may still take
 
 
 @dataclass
@@ -44,6 +47,8 @@ class RunResult:
     dead_letters: dict[str, int] = field(default_factory=dict)  # DLQ logical id -> messages of this run
     seconds: float = 0.0
     approver: Approver | None = None
+    feedback: FeedbackLedger | None = None
+    enrichment: dict[str, Any] | None = None
 
     def unfinished(self) -> list[str]:
         """Tickets that never reached an end."""
@@ -93,8 +98,14 @@ def run_tickets(
     seed: int = 7,
     approve: ApproveMode = "auto",
     progress: Callable[[Progress], None] | None = None,
+    feedback: int = 0,
+    enrichment_items: int = 0,
 ) -> RunResult:
-    """Submit every ticket, wait until each has an end (or ``timeout``), deciding escalations per ``approve``."""
+    """Submit every ticket (and ``feedback`` files), wait for each end (or ``timeout``); one enrichment run.
+
+    Escalations are decided per ``approve``; ``enrichment_items`` > 0 seeds that many catalog items and
+    runs the enrichment once, alongside the tickets.
+    """
     deployed = deployed_stages(stack)
     result = RunResult(
         tickets=list(tickets),
@@ -112,14 +123,23 @@ def run_tickets(
         injector = Chaos(stack, tickets=len(tickets), seed=seed, progress=lambda: len(result.finished) / len(tickets))
         injector.send_poison(max(2, len(tickets) // 50), run_tag=tickets[0].ticket_id.split("-")[1])
         injector.start()
+    run_tag = tickets[0].ticket_id.rsplit("-", 1)[0].removeprefix("T-")
     started = time.monotonic()
+    enrichment: EnrichmentRun | None = None
     try:
+        if enrichment_items > 0 and enrichment_deployed(stack):
+            enrichment = start_enrichment(stack, items=enrichment_items, seed=seed, run_tag=run_tag)
+        if feedback > 0 and feedback_deployed(stack):
+            result.feedback = FeedbackLedger(plan_feedback(feedback, run_tag=run_tag))
+            submit_feedback(stack, result.feedback.planned)
         _submit(stack, tickets, result.ledger)
         _watch(observer, result, routes=routes, deadline=started + timeout, injector=injector, progress=progress)
     finally:
         if injector is not None:
             injector.stop()
             result.chaos = injector.stats
+    if enrichment is not None:
+        result.enrichment = finish_enrichment(stack, enrichment, timeout=ENRICHMENT_GRACE_SECONDS)
     result.seconds = time.monotonic() - started
     result.restarts = {
         key: count - restarts_before.get(key, 0)
@@ -165,7 +185,7 @@ def _watch(
     next_dlq_poll = next_decision = 0.0
     settle_until: float | None = None
     while time.monotonic() < deadline:
-        _observe(observer, result.ledger)
+        _observe(observer, result.ledger, result.feedback)
         if time.monotonic() >= next_dlq_poll:
             _observe_dead_letters(observer, result)
             next_dlq_poll = time.monotonic() + DLQ_POLL_SECONDS
@@ -181,21 +201,26 @@ def _watch(
         if progress is not None:
             progress(_progress(result))
         poison_pending = injector is not None and not set(injector.stats.poison) <= result.ledger.poison_dead
-        if len(result.finished) == len(result.tickets) and not poison_pending:
+        feedback_pending = result.feedback is not None and not result.feedback.ended()
+        if len(result.finished) == len(result.tickets) and not poison_pending and not feedback_pending:
             settle_until = settle_until or time.monotonic() + SETTLE_SECONDS
             if time.monotonic() >= settle_until:
                 break
         time.sleep(POLL_SECONDS)
-    _observe(observer, result.ledger, most=FINAL_DRAIN_MOST)
+    _observe(observer, result.ledger, result.feedback, most=FINAL_DRAIN_MOST)
     _observe_dead_letters(observer, result)
 
 
-def _observe(observer: Observer, ledger: Ledger, most: int = DRAIN_MOST) -> None:
+def _observe(
+    observer: Observer, ledger: Ledger, feedback: FeedbackLedger | None = None, most: int = DRAIN_MOST
+) -> None:
     for event, delivered_at in observer.bus_events(most):
         carried = event.get("detail")
         if isinstance(carried, dict):
             event_id = str(carried.get("event_id") or event.get("id"))
             ledger.add_event(str(event.get("detail-type")), event_id, carried, delivered_at)
+            if feedback is not None:
+                feedback.observe(str(event.get("detail-type")), event_id, carried)
     for note in observer.notifications(most):
         inner = note.payload.get("detail")
         detail: dict[str, Any] = inner if isinstance(inner, dict) else note.payload
