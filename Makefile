@@ -29,7 +29,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced  ## install the locked environment (.venv)
 
-run: setup  ## boot the local stack, replay the sample tickets through the whole pipeline, report
+run: setup  ## boot the local stack, push realistic tickets, feedback and an enrichment run through the pipeline, report
 	$(RUN) supportflow run
 
 up: setup  ## boot the local stack and serve until Ctrl-C

@@ -1,4 +1,4 @@
-"""Command line entry point: ``supportflow up | run | bedrock``."""
+"""The `supportflow` command line: the local stack (up, run), operations (dlq, approve, escalations, jobs) and clients."""
 
 from __future__ import annotations
 
