@@ -1,4 +1,4 @@
-"""The `supportflow` command line: the local stack (up, run), operations (dlq, approve, escalations, jobs) and clients."""
+"""The `supportflow` command line: the local stack (up, run), operations (dlq, approve, jobs…) and clients."""
 
 from __future__ import annotations
 
