@@ -230,9 +230,11 @@ def test_an_escalated_ticket_is_not_drafted_from_the_bus(harness: Harness, uniqu
     escalated, plain = analysed(unique_id, REFUND_BODY, escalate=True), analysed(f"{unique_id}b", REFUND_BODY)
     harness.publish(escalated)
     harness.publish(plain)
-    # When the second is drafted / Then the first never was (the rule filtered it)
+    # When the second is drafted / Then the first never was drafted to send (the rule filtered it): the only
+    # draft it may get is the escalation's, made for a human to approve
     harness.take(plain.correlation_id)
-    assert harness.drafts(escalated.correlation_id, timeout=3.0) == []
+    drafts = harness.drafts(escalated.correlation_id, timeout=3.0)
+    assert [draft.for_escalation for draft in drafts] in ([], [True])
 
 
 def test_the_task_token_path_resumes_the_state_machine_with_the_draft(
