@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef
+
+
+PASSED_OVER_VISIBILITY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -75,27 +79,43 @@ def take_messages(
 ) -> list[ReceivedMessage]:
     """Take (receive and delete) up to ``expected`` messages matching ``predicate`` within ``timeout``.
 
-    Others are made visible again at once, so tests sharing a queue only take their own (unique
-    ids keep them apart).
+    Others are left on the queue, so tests sharing a queue only take their own (unique ids keep them
+    apart). They stay hidden while the scan goes on (a queue returns its oldest messages first: made
+    visible at once, the same ten would come back on every receive and hide a match behind them) and are
+    made visible again when it ends.
     """
     found: list[ReceivedMessage] = []
     seen: set[str] = set()
+    passed_over: list[str] = []
     deadline = time.monotonic() + timeout
-    while len(found) < expected:
-        wait = max(0, min(1, int(deadline - time.monotonic())))
-        fresh = False
-        for message, receipt in _receive(sqs, queue_url, wait):
-            fresh = fresh or message.message_id not in seen
-            seen.add(message.message_id)
-            if predicate(message) and len(found) < expected:
-                found.append(message)
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
-            else:
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
-        # Past the deadline, keep going only while the queue still shows messages not seen before.
-        if time.monotonic() >= deadline and not fresh:
-            break
+    try:
+        while len(found) < expected:
+            wait = max(0, min(1, int(deadline - time.monotonic())))
+            fresh = False
+            for message, receipt in _receive(sqs, queue_url, wait):
+                fresh = fresh or message.message_id not in seen
+                seen.add(message.message_id)
+                if predicate(message) and len(found) < expected:
+                    found.append(message)
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+                else:
+                    passed_over.append(receipt)
+            # Past the deadline, keep going only while the queue still shows messages not seen before.
+            if time.monotonic() >= deadline and not fresh:
+                break
+    finally:
+        _release(sqs, queue_url, passed_over)
     return found
+
+
+def _release(sqs: SQSClient, queue_url: str, receipts: list[str]) -> None:
+    """Make passed-over messages visible again (best effort: else they reappear after their short timeout)."""
+    for start in range(0, len(receipts), 10):
+        entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+            {"Id": str(index), "ReceiptHandle": receipt, "VisibilityTimeout": 0}
+            for index, receipt in enumerate(receipts[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
 
 
 def peek_messages(
@@ -108,8 +128,7 @@ def peek_messages(
         if not batch:
             break
         held.extend(batch)
-    for _message, receipt in held:
-        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
+    _release(sqs, queue_url, [receipt for _message, receipt in held])
     return [message for message, _receipt in held if predicate(message)]
 
 
@@ -118,7 +137,8 @@ def _receive(sqs: SQSClient, queue_url: str, wait_seconds: int) -> Iterable[tupl
         QueueUrl=queue_url,
         MaxNumberOfMessages=10,
         WaitTimeSeconds=wait_seconds,
-        VisibilityTimeout=5,
+        # Long enough to outlast a scan's receives; a scan releases what it passed over when it ends.
+        VisibilityTimeout=PASSED_OVER_VISIBILITY_SECONDS,
         MessageSystemAttributeNames=["All"],
     )
     for raw in response.get("Messages") or []:

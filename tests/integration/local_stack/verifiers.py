@@ -23,6 +23,19 @@ def verifies(resource_type: str) -> Callable[[Verifier], Verifier]:
     return register
 
 
+def _with_refs_resolved(stack: EmulatedStack, value: Any) -> Any:
+    """``value`` with every ``{"Ref": id}`` of a resource or parameter replaced by what it resolved to."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in stack.resources:
+            return stack.physical_id(value["Ref"])
+        if set(value) == {"Ref"} and value["Ref"] in stack.template.parameters:
+            return stack.template.parameters[value["Ref"]]
+        return {key: _with_refs_resolved(stack, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_refs_resolved(stack, item) for item in value]
+    return value
+
+
 @verifies("AWS::Events::EventBus")
 def _bus(stack: EmulatedStack, logical_id: str, physical_id: str, _props: dict[str, Any]) -> None:
     assert stack.clients.events.describe_event_bus(Name=physical_id)["Name"] == physical_id
@@ -39,7 +52,7 @@ def _archive(stack: EmulatedStack, logical_id: str, physical_id: str, props: dic
 def _rule(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     bus, _, name = physical_id.rpartition("|")
     rule = stack.clients.events.describe_rule(Name=name, EventBusName=bus or "default")
-    assert json.loads(rule["EventPattern"]) == props["EventPattern"]
+    assert json.loads(rule["EventPattern"]) == _with_refs_resolved(stack, props["EventPattern"])
     targets = stack.clients.events.list_targets_by_rule(Rule=name, EventBusName=bus or "default")["Targets"]
     assert sorted(t["Id"] for t in targets) == sorted(t["Id"] for t in props["Targets"])
     bridges = {b.target_id: b.queue_arn for b in stack.bridges if b.rule_logical_id == logical_id}
@@ -160,7 +173,7 @@ def _bucket(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict
 @verifies("AWS::Scheduler::Schedule")
 def _schedule(stack: EmulatedStack, logical_id: str, physical_id: str, props: dict[str, Any]) -> None:
     schedule = stack.clients.scheduler.get_schedule(Name=physical_id, GroupName=props.get("GroupName", "default"))
-    assert schedule["ScheduleExpression"] == props["ScheduleExpression"]
+    assert schedule["ScheduleExpression"] == _with_refs_resolved(stack, props["ScheduleExpression"])
 
 
 @verifies("AWS::CloudWatch::Alarm")

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.integration
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 WORKER = "CrmUpdateFunction"
-DEAD_LETTER_TIMEOUT_SECONDS = 60.0
-SETTLE_TIMEOUT_SECONDS = 45.0
+DEAD_LETTER_TIMEOUT_SECONDS = 180.0
+SETTLE_TIMEOUT_SECONDS = 180.0
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """The notifications worker on the embedded stack: real TicketAnalyzed events in, SNS messages read back.
 
-Locally every topic has an SQS queue subscribed (``supportflow.local.resources.sns.tap_queue_name``), so
-a test reads what the agents were sent, with its message attributes, from the agents topic's tap.
+The test subscribes a queue of its own to the agents topic, filtered on the event's ``event_id`` attribute
+(as an agent's subscription would filter), and reads what the agents were sent, with its attributes.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,6 @@ import pytest
 from schemas.events import TicketAnalyzed
 from supportflow.local import EmulatedStack
 from supportflow.local.observe import ReceivedMessage, load_event, put_bus_event, queue_depth, take_messages
-from supportflow.local.resources.sns import tap_queue_name
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +26,28 @@ EVENTS = Path(__file__).resolve().parents[3] / "events"
 DRAIN_TIMEOUT_SECONDS = 30.0
 
 
-def agents_tap(stack: EmulatedStack) -> str:
-    """The URL of the queue subscribed to the agents topic."""
-    topic_name = stack.physical_id("AgentsTopic").rsplit(":", 1)[-1]
-    return stack.clients.sqs.get_queue_url(QueueName=tap_queue_name(topic_name))["QueueUrl"]
+@contextmanager
+def agents_subscription(stack: EmulatedStack, event_id: str) -> Iterator[str]:
+    """A queue of the test's own, subscribed to the agents topic with a filter policy on ``event_id``.
+
+    The topic's shared local tap holds every earlier test's notifications; a filtered subscription of
+    its own sees only what announces this event, as an agent's subscription filtering on an attribute would.
+    """
+    sqs, sns = stack.clients.sqs, stack.clients.sns
+    queue_url = sqs.create_queue(QueueName=f"it-agents-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = sns.subscribe(
+        TopicArn=stack.physical_id("AgentsTopic"),
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"FilterPolicy": json.dumps({"event_id": [event_id]})},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    try:
+        yield queue_url
+    finally:
+        sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=queue_url)
 
 
 def about_event(event_id: str) -> Any:
@@ -69,24 +89,25 @@ def test_an_escalated_ticket_delivered_twice_notifies_the_agents_once(
         "escalation_reasons": ["legal threat"],
     }
     TicketAnalyzed.from_detail({**sample["detail"], **detail})
-    # When the bus delivers it twice (an upstream retry)
-    bus = local_stack.physical_id("EventBus")
-    put_bus_event(local_stack.clients.events, bus, sample, detail)
-    put_bus_event(local_stack.clients.events, bus, sample, detail)
-    # Then the agents topic carries one message about it, filterable by priority, tenant and event type
-    tap, announces_it = agents_tap(local_stack), about_event(f"analyzed-{unique_id}")
-    (message,) = take_messages(local_stack.clients.sqs, tap, announces_it, expected=2, timeout=8)
-    envelope = message.json
-    attributes = {name: value["Value"] for name, value in envelope["MessageAttributes"].items()}
-    assert attributes == {
-        "event_type": "TicketAnalyzed",
-        "event_id": f"analyzed-{unique_id}",
-        "tenant": "acme",
-        "audience": "agents",
-        "priority": "high",
-    }
-    body = json.loads(envelope["Message"])
-    assert body["escalation_reasons"] == ["legal threat"] and "customer_id" not in body
-    # And once both deliveries are handled, still only that one
-    drained(local_stack)
-    assert take_messages(local_stack.clients.sqs, tap, announces_it, timeout=1) == []
+    announces_it = about_event(f"analyzed-{unique_id}")
+    with agents_subscription(local_stack, f"analyzed-{unique_id}") as tap:
+        # When the bus delivers it twice (an upstream retry)
+        bus = local_stack.physical_id("EventBus")
+        put_bus_event(local_stack.clients.events, bus, sample, detail)
+        put_bus_event(local_stack.clients.events, bus, sample, detail)
+        # Then the agents topic carries one message about it, filterable by priority, tenant and event type
+        (message,) = take_messages(local_stack.clients.sqs, tap, announces_it, expected=1, timeout=60)
+        envelope = message.json
+        attributes = {name: value["Value"] for name, value in envelope["MessageAttributes"].items()}
+        assert attributes == {
+            "event_type": "TicketAnalyzed",
+            "event_id": f"analyzed-{unique_id}",
+            "tenant": "acme",
+            "audience": "agents",
+            "priority": "high",
+        }
+        body = json.loads(envelope["Message"])
+        assert body["escalation_reasons"] == ["legal threat"] and "customer_id" not in body
+        # And once both deliveries are handled, still only that one
+        drained(local_stack)
+        assert take_messages(local_stack.clients.sqs, tap, announces_it, timeout=1) == []
