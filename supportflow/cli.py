@@ -135,7 +135,12 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, default=7, help="the generator's seed (same seed, same tickets)")
     run.add_argument("--chaos", action="store_true", help="inject faults: throttles, a killed worker, poison...")
     run.add_argument("--report", type=Path, default=None, help="also write the report as JSON to this file")
-    run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every outcome")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds to wait for every outcome (default 120, plus 2 per ticket beyond 36: a bigger run gets longer)",
+    )
     run.add_argument("--log-dir", type=Path, default=None, help="worker logs (default: a temporary directory)")
     run.add_argument("--feedback", type=int, default=4, help="feedback files to submit and await (default 4)")
     run.add_argument("--no-enrichment", action="store_true", help="skip the one catalog enrichment run")
@@ -146,6 +151,11 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         help="decide escalations for the humans: auto approves (some with edits), reject, or timeout lets the"
         " short local timeouts run out (supervisor, then timed_out)",
     )
+
+
+def run_timeout(tickets: int) -> float:
+    """How long a run waits for every outcome by default: 120 s for the default 36 tickets, 2 s more per ticket."""
+    return 120.0 + 2.0 * max(0, tickets - 36)
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -247,7 +257,7 @@ def _run(args: argparse.Namespace) -> int:
         result = run_tickets(
             stack,
             tickets,
-            timeout=args.timeout,
+            timeout=args.timeout if args.timeout is not None else run_timeout(len(tickets)),
             chaos=args.chaos,
             seed=args.seed,
             approve=args.approve,
